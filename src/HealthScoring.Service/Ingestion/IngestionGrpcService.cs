@@ -1,0 +1,93 @@
+using HealthScoring.Protos.V1;
+using HealthScoring.Service.Auth;
+using HealthScoring.Service.Grpc;
+using StatusCode = HealthScoring.Service.Grpc.StatusCode;
+
+namespace HealthScoring.Service.Ingestion;
+
+/// <summary>
+/// healthscoring.v1.IngestionService: validates each event, hands the valid ones to the group-commit
+/// writer and answers once they are durable. Generated protobuf types stay here, at the edge.
+/// </summary>
+internal sealed class IngestionGrpcService(EventValidator validator, IngestionWriter writer, IngestionOptions options) : IGrpcService
+{
+    private const string Service = "/healthscoring.v1.IngestionService/";
+
+    public IEnumerable<GrpcMethod> Methods() =>
+    [
+        GrpcMethod.Unary<IngestRequest, IngestResponse>(Service + "Ingest", Scopes.Ingest, IngestRequest.Parser, IngestAsync),
+        GrpcMethod.ClientStreaming<IngestRequest, IngestResponse>(Service + "IngestStream", Scopes.Ingest, IngestRequest.Parser, IngestStreamAsync),
+    ];
+
+    private async Task<IngestResponse> IngestAsync(IngestRequest request, GrpcCallContext context)
+    {
+        var response = new IngestResponse();
+        await IngestBatchAsync(request, 0, response, context);
+        return response;
+    }
+
+    private async Task<IngestResponse> IngestStreamAsync(IAsyncEnumerable<IngestRequest> requests, GrpcCallContext context)
+    {
+        var response = new IngestResponse();
+        var offset = 0;
+        await foreach (var request in requests.WithCancellation(context.CancellationToken))
+        {
+            await IngestBatchAsync(request, offset, response, context);
+            offset += request.Events.Count;
+        }
+
+        return response;
+    }
+
+    /// <summary>Stores one batch's valid events and adds its counts to the response (indexes from <paramref name="offset"/>).</summary>
+    private async Task IngestBatchAsync(IngestRequest request, int offset, IngestResponse response, GrpcCallContext context)
+    {
+        if (request.Events.Count == 0)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, "The batch has no events: send 1 to " + options.MaxBatchEvents + " events per IngestRequest.");
+        }
+
+        if (request.Events.Count > options.MaxBatchEvents)
+        {
+            throw new RpcException(StatusCode.InvalidArgument,
+                $"The batch has {request.Events.Count} events; at most {options.MaxBatchEvents} are allowed per IngestRequest. Split it.");
+        }
+
+        var now = validator.Now();
+        var valid = new List<UsageEvent>(request.Events.Count);
+        for (var i = 0; i < request.Events.Count; i++)
+        {
+            if (validator.Validate(request.Events[i], offset + i, now, out var rejection) is { } e)
+            {
+                valid.Add(e);
+            }
+            else
+            {
+                response.Rejected.Add(new EventRejection
+                {
+                    Index = rejection!.Index,
+                    EventId = rejection.EventId,
+                    Field = rejection.Field,
+                    Reason = rejection.Reason,
+                });
+            }
+        }
+
+        BatchOutcome outcome;
+        try
+        {
+            outcome = await writer.SubmitAsync(valid, context.CancellationToken);
+        }
+        catch (IngestionOverloadedException ex)
+        {
+            throw RpcException.RetryLater(StatusCode.ResourceExhausted, ex.Message + " Retry the same batch; it will not be counted twice.", ex.RetryAfter);
+        }
+        catch (IngestionUnavailableException ex)
+        {
+            throw RpcException.RetryLater(StatusCode.Unavailable, ex.Message, options.RetryAfter);
+        }
+
+        response.Accepted += outcome.Accepted;
+        response.Duplicates += outcome.Duplicates;
+    }
+}

@@ -1,0 +1,26 @@
+using HealthScoring.Service.Accounts;
+using HealthScoring.Service.Auth;
+using HealthScoring.Service.Grpc;
+using HealthScoring.Service.Hosting;
+using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddKestrelEndpoints();
+builder.AddStorage();
+builder.AddApiKeys();
+builder.AddGrpcEdge();
+builder.AddIngestion();
+builder.AddAccounts();
+builder.AddRestApi();
+
+var app = builder.Build();
+app.MapGrpcEndpoint();
+app.UseRestPipeline();
+app.MapHealthEndpoints();
+app.MapApiKeysApi();
+app.MapAccountsApi();
+app.Run();
+
+/// <summary>The host's entry point (public so that tests can start it).</summary>
+public partial class Program;

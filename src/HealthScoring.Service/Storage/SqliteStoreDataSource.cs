@@ -1,0 +1,59 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace HealthScoring.Service.Storage;
+
+/// <summary>
+/// Connections to the embedded SQLite store, each opened with the store's pragmas. WAL mode (set by the
+/// migrations) lets readers run beside the single writer.
+/// </summary>
+internal sealed class SqliteStoreDataSource : DbDataSource
+{
+    private readonly string _connectionString;
+    private readonly string _pragmas;
+
+    public SqliteStoreDataSource(string connectionString, string synchronous)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+        _connectionString = builder.ToString();
+        var sync = synchronous.ToUpperInvariant() switch
+        {
+            "FULL" => "FULL",
+            "NORMAL" => "NORMAL",
+            _ => throw new InvalidOperationException($"HealthScoring:Storage:SqliteSynchronous must be Full or Normal, not '{synchronous}'."),
+        };
+        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+        FilePath = builder.DataSource;
+    }
+
+    /// <summary>The database file (relative paths are relative to the working directory).</summary>
+    public string FilePath { get; }
+
+    public override string ConnectionString => _connectionString;
+
+    protected override DbConnection CreateDbConnection() => new SqliteConnection(_connectionString);
+
+    protected override DbConnection OpenDbConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    protected override async ValueTask<DbConnection> OpenDbConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+}
