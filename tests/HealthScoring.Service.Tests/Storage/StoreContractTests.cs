@@ -1,0 +1,185 @@
+using Dapper;
+using HealthScoring.Service.Accounts;
+using HealthScoring.Service.Auth;
+using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Storage;
+
+using HealthScoring.Service.Tests.Infrastructure;
+
+namespace HealthScoring.Service.Tests.Storage;
+
+/// <summary>
+/// One contract for every store provider: SQLite always, SQL Server whenever HEALTHSCORING_TEST_SQLSERVER
+/// holds a connection string (reported as skipped otherwise).
+/// </summary>
+[TestFixture("Sqlite")]
+[TestFixture("SqlServer")]
+public sealed class StoreContractTests(string providerName)
+{
+    private readonly StoreProvider provider = Enum.Parse<StoreProvider>(providerName);
+    private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+    private TestStore _store = null!;
+
+    [SetUp]
+    public async Task CreateStoreAsync()
+    {
+        if (provider == StoreProvider.SqlServer && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TestStore.SqlServerVariable)))
+        {
+            // A skip, not a pass: the SQL Server half of the contract did not run.
+            Assert.Ignore($"{TestStore.SqlServerVariable} is not set: the SQL Server contract did not run.");
+        }
+
+        _store = await TestStore.CreateAsync(provider);
+    }
+
+    [TearDown]
+    public async Task DropStoreAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Migrations_RunAgain_ApplyNothingAndKeepTheJournal()
+    {
+        var again = await _store.Migrations().RunAsync(CancellationToken.None);
+
+        Assert.That(again, Is.Zero);
+        Assert.That(await _store.ScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations"),
+            Is.EqualTo(MigrationRunner.Scripts(provider).Count()));
+    }
+
+    [Test]
+    public async Task Write_NewEvents_AreAcceptedAndAggregatedPerAccountDayNameAndUser()
+    {
+        var day = UtcDay.Of(Now);
+        var events = new[]
+        {
+            Event("a1", "e1", "login", "alice", Now.AddHours(-1), 1),
+            Event("a1", "e2", "login", "bob", Now.AddHours(-2), 1),
+            Event("a1", "e3", "report", "alice", Now.AddHours(-3), 2.5),
+            Event("a1", "e4", "login", "alice", Now.AddDays(-1), 1),
+            Event("a2", "e1", "login", null, Now.AddDays(-2), 4),
+        };
+
+        var outcomes = await WriteAsync(_store.NewUsageStore(), [events]);
+
+        Assert.That(outcomes, Is.EqualTo(new[] { new BatchOutcome(5, 0) }));
+        await using var connection = await _store.Db.OpenConnectionAsync();
+        var daily = (await connection.QueryAsync<(string, long, string, long, double)>(
+            "SELECT account_id, day, event_name, event_count, quantity FROM usage_daily ORDER BY account_id, day, event_name")).ToList();
+        Assert.That(daily, Is.EqualTo(new[]
+        {
+            ("a1", (long)day - 1, "login", 1L, 1.0),
+            ("a1", (long)day, "login", 2L, 2.0),
+            ("a1", (long)day, "report", 1L, 2.5),
+            ("a2", (long)day - 2, "login", 1L, 4.0),
+        }));
+        var users = (await connection.QueryAsync<(string, long, string, long)>(
+            "SELECT account_id, day, user_id, event_count FROM active_users_daily ORDER BY account_id, day, user_id")).ToList();
+        Assert.That(users, Is.EqualTo(new[]
+        {
+            ("a1", (long)day - 1, "alice", 1L),
+            ("a1", (long)day, "alice", 2L),
+            ("a1", (long)day, "bob", 1L),
+        }));
+        var account = await new AccountRepository(_store.Db, new FakeClock(Now)).GetAsync("a1", CancellationToken.None);
+        Assert.That(account, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(account!.Usage.EventCount, Is.EqualTo(4));
+            Assert.That(account.Usage.QuantityTotal, Is.EqualTo(5.5));
+            Assert.That(account.Usage.ActiveUsers30d, Is.EqualTo(2));
+            Assert.That(account.Usage.FirstEventAt, Is.EqualTo(Now.AddDays(-1)));
+            Assert.That(account.Usage.LastEventAt, Is.EqualTo(Now.AddHours(-1)));
+        });
+        Assert.That(await _store.ScalarAsync<long>("SELECT usage_changed_from_day FROM accounts WHERE account_id = 'a1'"), Is.EqualTo(day - 1));
+    }
+
+    [Test]
+    public async Task Write_DuplicatesInGroupAndAcrossCommits_AreCountedOnce()
+    {
+        var store = _store.NewUsageStore();
+        var e1 = Event("a1", "e1");
+        var e2 = Event("a1", "e2");
+
+        var first = await WriteAsync(store, [[e1, e2, e1], [e2, Event("a1", "e3")]]);
+        var second = await WriteAsync(store, [[e1, e2, Event("a1", "e4")]]);
+
+        Assert.That(first, Is.EqualTo(new[] { new BatchOutcome(2, 1), new BatchOutcome(1, 1) }));
+        Assert.That(second, Is.EqualTo(new[] { new BatchOutcome(1, 2) }));
+        Assert.That(await _store.ScalarAsync<long>("SELECT event_count FROM accounts WHERE account_id = 'a1'"), Is.EqualTo(4));
+        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM usage_daily"), Is.EqualTo(4));
+    }
+
+    [Test]
+    public async Task Write_TwoWritersRacingWithSameEvents_CountEachOnce()
+    {
+        var batch = Enumerable.Range(0, 500).Select(i => Event($"a{i % 10}", $"e{i}")).ToArray();
+        var writers = Enumerable.Range(0, 4).Select(_ => _store.NewUsageStore()).ToList();
+
+        var outcomes = await Task.WhenAll(writers.Select(w => Task.Run(() => WriteAsync(w, [batch]))));
+
+        Assert.That(outcomes.Sum(o => o[0].Accepted), Is.EqualTo(500));
+        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM accounts"), Is.EqualTo(500));
+    }
+
+    [Test]
+    public async Task PurgeKeys_ForgetsOnlyKeysReceivedBeforeTheCutoff()
+    {
+        var store = _store.NewUsageStore();
+        var old = Event("a1", "old");
+        var recent = Event("a1", "recent");
+        await store.WriteAsync(new IngestGroup([[old]]), 100, 0, CancellationToken.None);
+        await store.WriteAsync(new IngestGroup([[recent]]), 200, 0, CancellationToken.None);
+
+        var purged = await store.PurgeKeysAsync(150, CancellationToken.None);
+        var again = await store.WriteAsync(new IngestGroup([[old], [recent]]), 201, 0, CancellationToken.None);
+
+        Assert.That(purged, Is.EqualTo(1));
+        Assert.That(again, Is.EqualTo(new[] { new BatchOutcome(1, 0), new BatchOutcome(0, 1) }), "past the idempotency window a resend counts again");
+    }
+
+    [Test]
+    public async Task ApiKeys_CreateFindListRevoke()
+    {
+        var keys = new ApiKeyRepository(_store.Db, new FakeClock(Now));
+        var hash = ApiKeySecret.Hash("secret-1");
+
+        var created = await keys.CreateAsync("crm", [Scopes.Read, Scopes.Write], hash, CancellationToken.None);
+        var found = await keys.FindActiveByHashAsync(hash, CancellationToken.None);
+        var listed = await keys.ListActiveAsync(CancellationToken.None);
+        var revoked = await keys.RevokeAsync(created.Id, CancellationToken.None);
+        var revokedAgain = await keys.RevokeAsync(created.Id, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(found, Is.EqualTo(new ApiKeyPrincipal(created.Id, "crm", found!.Scopes)));
+            Assert.That(found.Scopes, Is.EqualTo(new[] { Scopes.Read, Scopes.Write }));
+            Assert.That(listed.Select(k => k.Id), Is.EqualTo(new[] { created.Id }));
+            Assert.That(revoked, Is.True);
+            Assert.That(revokedAgain, Is.False);
+            Assert.That(await keys.FindActiveByHashAsync(hash, CancellationToken.None), Is.Null);
+            Assert.That(await keys.AnyActiveAsync(CancellationToken.None), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task ApiKeys_OnlyTheHashIsStored()
+    {
+        var keys = new ApiKeyRepository(_store.Db, new FakeClock(Now));
+
+        await keys.CreateAsync("crm", [Scopes.Read], ApiKeySecret.Hash("plain-secret"), CancellationToken.None);
+
+        Assert.That(await _store.ScalarAsync<byte[]>("SELECT key_hash FROM api_keys"), Is.EqualTo(ApiKeySecret.Hash("plain-secret")));
+        Assert.That(await _store.ScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE name LIKE '%plain-secret%' OR scopes LIKE '%plain-secret%'"), Is.Zero);
+    }
+
+    private static UsageEvent Event(string account, string id, string name = "login", string? user = "u1", DateTimeOffset? at = null, double quantity = 1) =>
+        new(account, id, user, name, at ?? Now.AddMinutes(-5), quantity);
+
+    private static Task<BatchOutcome[]> WriteAsync(IUsageStore store, IReadOnlyList<IReadOnlyList<UsageEvent>> batches) =>
+        store.WriteAsync(new IngestGroup(batches), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+}
