@@ -12,7 +12,7 @@ namespace HealthScoring.Service.Storage;
 /// </summary>
 internal sealed class SqlServerUsageStore(SqlServerStoreDataSource db) : IUsageStore
 {
-    private const string CreateStaging = """
+    internal const string CreateStaging = """
         CREATE TABLE #keys (idem_key BINARY(16) NOT NULL PRIMARY KEY);
         CREATE TABLE #daily (account_id NVARCHAR(128) NOT NULL, day INT NOT NULL, event_name NVARCHAR(100) NOT NULL,
                              event_count BIGINT NOT NULL, quantity FLOAT NOT NULL, PRIMARY KEY (account_id, day, event_name));
@@ -23,14 +23,14 @@ internal sealed class SqlServerUsageStore(SqlServerStoreDataSource db) : IUsageS
                                 first_day INT NOT NULL);
         """;
 
-    private const string InsertKeys = """
+    internal const string InsertKeys = """
         INSERT INTO event_keys (idem_key, received_day)
         OUTPUT inserted.idem_key
         SELECT k.idem_key, @day FROM #keys k
         WHERE NOT EXISTS (SELECT 1 FROM event_keys e WITH (UPDLOCK, HOLDLOCK) WHERE e.idem_key = k.idem_key);
         """;
 
-    private const string MergeAggregates = """
+    internal const string MergeAggregates = """
         UPDATE d SET d.event_count = d.event_count + s.event_count, d.quantity = d.quantity + s.quantity
         FROM usage_daily d WITH (UPDLOCK, SERIALIZABLE)
         JOIN #daily s ON s.account_id = d.account_id AND s.day = d.day AND s.event_name = d.event_name;
@@ -63,6 +63,8 @@ internal sealed class SqlServerUsageStore(SqlServerStoreDataSource db) : IUsageS
 
         DROP TABLE #keys; DROP TABLE #daily; DROP TABLE #users; DROP TABLE #accounts;
         """;
+
+    internal const string PurgeSlice = "DELETE TOP (5000) FROM event_keys WHERE received_day < @day";
 
     public async Task<BatchOutcome[]> WriteAsync(IngestGroup group, int receivedDay, long receivedAtMs, CancellationToken cancellationToken)
     {
@@ -110,7 +112,7 @@ internal sealed class SqlServerUsageStore(SqlServerStoreDataSource db) : IUsageS
         var total = 0;
         while (true)
         {
-            await using var command = new SqlCommand("DELETE TOP (5000) FROM event_keys WHERE received_day < @day", connection);
+            await using var command = new SqlCommand(PurgeSlice, connection);
             command.Parameters.AddWithValue("@day", receivedBeforeDay);
             var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
             total += deleted;
