@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -30,9 +32,28 @@ internal static class RestApi
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        // The OpenAPI document and UI need a key with the read scope too: only health checks are open.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.Use(RequireReadScopeAsync));
         app.UseSwagger();
         app.UseSwaggerUI();
         return app;
+    }
+
+    private static async Task RequireReadScopeAsync(HttpContext context, RequestDelegate next)
+    {
+        var authorization = context.RequestServices.GetRequiredService<IAuthorizationService>();
+        if ((await authorization.AuthorizeAsync(context.User, Auth.Scopes.Read)).Succeeded)
+        {
+            await next(context);
+        }
+        else if (context.User.Identity?.IsAuthenticated == true)
+        {
+            await context.ForbidAsync();
+        }
+        else
+        {
+            await context.ChallengeAsync();
+        }
     }
 }
 
