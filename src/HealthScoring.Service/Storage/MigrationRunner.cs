@@ -14,6 +14,11 @@ internal sealed partial class MigrationRunner(DbDataSource db, StorageOptions op
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        if (options.Provider == StoreProvider.SqlServer)
+        {
+            await EnsureSqlServerDatabaseAsync(cancellationToken);
+        }
+
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var sqlServer = options.Provider == StoreProvider.SqlServer;
         if (sqlServer)
@@ -66,6 +71,23 @@ internal sealed partial class MigrationRunner(DbDataSource db, StorageOptions op
         }
 
         return count;
+    }
+
+    /// <summary>Creates the configured database when it does not exist yet (needs CREATE DATABASE permission).</summary>
+    private async Task EnsureSqlServerDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var target = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(options.ConnectionString);
+        if (string.IsNullOrEmpty(target.InitialCatalog))
+        {
+            return;
+        }
+
+        var master = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(options.ConnectionString) { InitialCatalog = "master" };
+        await using var connection = new Microsoft.Data.SqlClient.SqlConnection(master.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        var name = target.InitialCatalog.Replace("]", "]]", StringComparison.Ordinal);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"IF DB_ID(@database) IS NULL CREATE DATABASE [{name}]", new { database = target.InitialCatalog }, cancellationToken: cancellationToken));
     }
 
     /// <summary>The provider's scripts, ordered by file name (<c>0001_initial.sql</c>, ...).</summary>
