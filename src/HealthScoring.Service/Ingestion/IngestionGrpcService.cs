@@ -1,6 +1,7 @@
 using HealthScoring.Protos.V1;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Grpc;
+using HealthScoring.Service.Storage;
 using StatusCode = HealthScoring.Service.Grpc.StatusCode;
 
 namespace HealthScoring.Service.Ingestion;
@@ -9,7 +10,11 @@ namespace HealthScoring.Service.Ingestion;
 /// healthscoring.v1.IngestionService: validates each event, hands the valid ones to the group-commit
 /// writer and answers once they are durable. Generated protobuf types stay here, at the edge.
 /// </summary>
-internal sealed class IngestionGrpcService(EventValidator validator, IngestionWriter writer, IngestionOptions options) : IGrpcService
+internal sealed class IngestionGrpcService(
+    EventValidator validator,
+    IngestionWriter writer,
+    StoreReadiness readiness,
+    IngestionOptions options) : IGrpcService
 {
     private const string Service = "/healthscoring.v1.IngestionService/";
 
@@ -51,6 +56,11 @@ internal sealed class IngestionGrpcService(EventValidator validator, IngestionWr
         {
             throw new RpcException(StatusCode.InvalidArgument,
                 $"The batch has {request.Events.Count} events; at most {options.MaxBatchEvents} are allowed per IngestRequest. Split it.");
+        }
+
+        if (readiness.Problem is { } problem)
+        {
+            throw RpcException.RetryLater(StatusCode.Unavailable, problem + " Nothing was stored; retry later.", options.RetryAfter);
         }
 
         var now = validator.Now();
