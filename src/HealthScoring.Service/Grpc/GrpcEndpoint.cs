@@ -92,10 +92,16 @@ internal sealed partial class GrpcEndpoint(
 
     private async Task InvokeAsync(HttpContext context, GrpcMethod method, ApiKeyPrincipal? caller, TimeSpan? timeout, bool gzip)
     {
+        // A grpc-timeout longer than the server's maximum is cut to it; no grpc-timeout means no deadline.
+        if (timeout > options.MaxDeadline)
+        {
+            timeout = options.MaxDeadline;
+        }
+
         using var deadline = new CancellationTokenSource();
         if (timeout is { } t)
         {
-            deadline.CancelAfter(t > options.MaxDeadline ? options.MaxDeadline : t);
+            deadline.CancelAfter(t);
         }
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(
@@ -116,7 +122,7 @@ internal sealed partial class GrpcEndpoint(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            WriteStatus(context, StatusCode.DeadlineExceeded, $"Deadline exceeded: the call's grpc-timeout of {timeout} passed.");
+            WriteStatus(context, StatusCode.DeadlineExceeded, $"Deadline exceeded: the call's deadline of {timeout?.TotalMilliseconds:0} ms passed.");
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
