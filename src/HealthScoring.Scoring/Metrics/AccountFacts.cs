@@ -1,0 +1,82 @@
+namespace HealthScoring.Scoring.Metrics;
+
+/// <summary>A goal from the CRM: reach <see cref="Target"/> of the event <see cref="Metric"/>'s quantity within <see cref="WindowDays"/>.</summary>
+public sealed record Goal(string Metric, double Target, int WindowDays);
+
+/// <summary>What the CRM says about an account (all optional: missing facts make measures N/A, never 0).</summary>
+public sealed record AccountFacts
+{
+    public required string AccountId { get; init; }
+
+    public string? Segment { get; init; }
+
+    public string? Plan { get; init; }
+
+    public int? SeatsPurchased { get; init; }
+
+    /// <summary>Contract start, else the day of the first event: the account's age is counted from it.</summary>
+    public DateOnly? StartDate { get; init; }
+
+    public DateOnly? RenewalDate { get; init; }
+
+    public IReadOnlyList<Goal> Goals { get; init; } = [];
+}
+
+/// <summary>One UTC day of an account's usage: events and quantity per event name, and the active users.</summary>
+public sealed record UsageDay(DateOnly Day, IReadOnlyDictionary<string, NameUsage> Names, IReadOnlyCollection<string> Users)
+{
+    public long Events { get; } = Names.Values.Sum(n => n.Count);
+}
+
+public readonly record struct NameUsage(long Count, double Quantity);
+
+/// <summary>An account's daily usage, ascending by day, and the first day each event name was ever seen.</summary>
+public sealed class UsageHistory
+{
+    public UsageHistory(IEnumerable<UsageDay> days, IReadOnlyDictionary<string, DateOnly>? firstSeen = null)
+    {
+        Days = days.OrderBy(d => d.Day).ToArray();
+        FirstSeen = firstSeen ?? Days
+            .SelectMany(d => d.Names.Keys.Select(n => (Name: n, d.Day)))
+            .GroupBy(x => x.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Min(x => x.Day), StringComparer.Ordinal);
+    }
+
+    public static UsageHistory Empty { get; } = new([]);
+
+    public IReadOnlyList<UsageDay> Days { get; }
+
+    public IReadOnlyDictionary<string, DateOnly> FirstSeen { get; }
+
+    /// <summary>The days in the window of <paramref name="days"/> days ending with <paramref name="asOf"/> (inclusive).</summary>
+    public IEnumerable<UsageDay> Window(DateOnly asOf, int days)
+    {
+        var from = asOf.AddDays(1 - days);
+        foreach (var day in Days)
+        {
+            if (day.Day > asOf)
+            {
+                yield break;
+            }
+
+            if (day.Day >= from)
+            {
+                yield return day;
+            }
+        }
+    }
+
+    /// <summary>The last day with any event on or before <paramref name="asOf"/>.</summary>
+    public DateOnly? LastActiveDay(DateOnly asOf)
+    {
+        for (var i = Days.Count - 1; i >= 0; i--)
+        {
+            if (Days[i].Day <= asOf && Days[i].Events > 0)
+            {
+                return Days[i].Day;
+            }
+        }
+
+        return null;
+    }
+}
