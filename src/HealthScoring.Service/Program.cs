@@ -1,8 +1,10 @@
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Grpc;
+using HealthScoring.Service.Health;
 using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +14,7 @@ builder.AddApiKeys();
 builder.AddGrpcEdge();
 builder.AddIngestion();
 builder.AddAccounts();
+builder.AddHealthScoring();
 builder.AddRestApi();
 
 var app = builder.Build();
@@ -20,6 +23,8 @@ app.UseRestPipeline();
 app.MapHealthEndpoints();
 app.MapApiKeysApi();
 app.MapAccountsApi();
+app.MapHealthApi();
+app.MapScorecardsApi();
 app.Run();
 
 /// <summary>The host's entry point (public so that tests can start it).</summary>

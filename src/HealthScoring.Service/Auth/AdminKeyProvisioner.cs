@@ -10,7 +10,7 @@ internal sealed partial class AdminKeyProvisioner(
     ApiKeyRepository keys,
     AuthOptions auth,
     StorageOptions storage,
-    ILogger<AdminKeyProvisioner> logger)
+    ILogger<AdminKeyProvisioner> logger) : IStoreSeed
 {
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using HealthScoring.Service.Hosting;
+using HealthScoring.Service.Storage;
 using Microsoft.AspNetCore.Authentication;
 
 namespace HealthScoring.Service.Auth;
@@ -12,7 +13,7 @@ internal static class AuthRegistration
         services.AddValidatedOptions<AuthOptions>(builder.Configuration, AuthOptions.Section);
         services.AddSingleton<ApiKeyRepository>();
         services.AddSingleton<IApiKeyAuthenticator, ApiKeyAuthenticator>();
-        services.AddSingleton<AdminKeyProvisioner>();
+        services.AddSingleton<IStoreSeed, AdminKeyProvisioner>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(options =>

@@ -53,6 +53,7 @@ internal sealed class SqlServerUsageStore(SqlServerStoreDataSource db) : IUsageS
           a.last_event_at = CASE WHEN a.last_event_at IS NULL OR s.last_event_at > a.last_event_at THEN s.last_event_at ELSE a.last_event_at END,
           a.event_count = a.event_count + s.event_count,
           a.quantity_total = a.quantity_total + s.quantity,
+          a.dirty_version = a.dirty_version + 1,
           a.usage_changed_from_day = CASE WHEN a.usage_changed_from_day IS NULL OR s.first_day < a.usage_changed_from_day
                                           THEN s.first_day ELSE a.usage_changed_from_day END
         FROM accounts a WITH (UPDLOCK, SERIALIZABLE)

@@ -50,6 +50,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                                THEN excluded.last_event_at ELSE last_event_at END,
           event_count = event_count + excluded.event_count,
           quantity_total = quantity_total + excluded.quantity_total,
+          dirty_version = dirty_version + 1,
           usage_changed_from_day = CASE WHEN usage_changed_from_day IS NULL OR excluded.usage_changed_from_day < usage_changed_from_day
                                         THEN excluded.usage_changed_from_day ELSE usage_changed_from_day END
         """,

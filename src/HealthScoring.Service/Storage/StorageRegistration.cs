@@ -36,6 +36,7 @@ internal static class StorageRegistration
                 throw new InvalidOperationException($"Unknown HealthScoring:Storage:Provider '{options.Provider}': use Sqlite or SqlServer.");
         }
 
+        services.AddSingleton(new SqlDialect(options.Provider));
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton<StoreReadiness>();
         services.AddSingleton<StoreProbe>();

@@ -1,14 +1,12 @@
-using HealthScoring.Service.Auth;
-
 namespace HealthScoring.Service.Storage;
 
 /// <summary>
-/// Migrates the store at start-up and provisions the first admin key. When the store cannot be reached
+/// Migrates the store at start-up and seeds it (the first admin key, the default scorecard). When the store cannot be reached
 /// the service still starts (reporting not-ready with the reason) and keeps trying in the background.
 /// </summary>
 internal sealed partial class StoreInitializer(
     MigrationRunner migrations,
-    AdminKeyProvisioner adminKey,
+    IEnumerable<IStoreSeed> seeds,
     StoreReadiness readiness,
     ILogger<StoreInitializer> logger) : BackgroundService
 {
@@ -35,7 +33,11 @@ internal sealed partial class StoreInitializer(
         try
         {
             await migrations.RunAsync(cancellationToken);
-            await adminKey.EnsureAsync(cancellationToken);
+            foreach (var seed in seeds)
+            {
+                await seed.EnsureAsync(cancellationToken);
+            }
+
             readiness.MarkReady();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

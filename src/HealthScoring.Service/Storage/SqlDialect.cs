@@ -1,0 +1,16 @@
+namespace HealthScoring.Service.Storage;
+
+/// <summary>
+/// The few places where portable SQL is not enough. Everything else is written once for both providers.
+/// </summary>
+internal sealed class SqlDialect(StoreProvider provider)
+{
+    public StoreProvider Provider { get; } = provider;
+
+    /// <summary>Table hint that makes read-then-write race free on SQL Server (SQLite writers are serialised anyway).</summary>
+    public string UpdateLock => Provider == StoreProvider.SqlServer ? "WITH (UPDLOCK, SERIALIZABLE)" : "";
+
+    /// <summary>Row limit for a query ending in ORDER BY: <c>LIMIT n</c> or <c>OFFSET 0 ROWS FETCH NEXT n ROWS ONLY</c>.</summary>
+    public string Limit(string parameter) =>
+        Provider == StoreProvider.SqlServer ? $"OFFSET 0 ROWS FETCH NEXT {parameter} ROWS ONLY" : $"LIMIT {parameter}";
+}
