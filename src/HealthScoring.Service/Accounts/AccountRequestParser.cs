@@ -120,7 +120,7 @@ internal static partial class AccountRequestParser
 
     private static string? Currency(JsonElement body, Dictionary<string, string[]> errors)
     {
-        var text = Text(body, "currency", 3, errors);
+        var text = Text(body, "currency", 16, errors);
         if (text is not null && !CurrencyPattern().IsMatch(text))
         {
             errors["currency"] = ["must be an ISO 4217 code such as USD or EUR"];

@@ -85,7 +85,7 @@ public sealed class StoreContractTests(string providerName)
             ("a1", (long)day, "alice", 2L),
             ("a1", (long)day, "bob", 1L),
         }));
-        var account = await new AccountRepository(_store.Db, new FakeClock(Now)).GetAsync("a1", CancellationToken.None);
+        var account = await new AccountRepository(_store.Db, new SqlDialect(provider), new FakeClock(Now)).GetAsync("a1", CancellationToken.None);
         Assert.That(account, Is.Not.Null);
         Assert.Multiple(() =>
         {
