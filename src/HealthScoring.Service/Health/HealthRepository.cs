@@ -42,42 +42,78 @@ internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
         }).ToList();
     }
 
-    public async Task<ScoringInputs?> LoadAsync(string accountId, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken)
+    public async Task<ScoringInputs?> LoadAsync(string accountId, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>
+        (await LoadManyAsync([accountId], fromDay, toDay, withFirstSeen, cancellationToken)).GetValueOrDefault(accountId);
+
+    /// <summary>
+    /// The inputs of many accounts at once: one query per table for the whole set (the usage rows come from
+    /// range reads of the (account, day) primary keys), so a full rescore does not pay per-account round trips.
+    /// </summary>
+    public async Task<Dictionary<string, ScoringInputs>> LoadManyAsync(
+        IReadOnlyList<string> accountIds, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken)
     {
+        var result = new Dictionary<string, ScoringInputs>(accountIds.Count, StringComparer.Ordinal);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var facts = await connection.QuerySingleOrDefaultAsync<FactsRow>(new CommandDefinition(
-            """
-            SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
-                   contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
-                   goals_json AS GoalsJson, dirty_version AS DirtyVersion
-            FROM accounts WHERE account_id = @accountId
-            """, new { accountId }, cancellationToken: cancellationToken));
-        if (facts is null)
+        foreach (var chunk in accountIds.Chunk(500))
         {
-            return null;
+            var ids = new { ids = chunk, fromDay, toDay };
+            var facts = await connection.QueryAsync<FactsRow>(new CommandDefinition(
+                """
+                SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
+                       contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
+                       goals_json AS GoalsJson, dirty_version AS DirtyVersion
+                FROM accounts WHERE account_id IN @ids
+                """, ids, cancellationToken: cancellationToken));
+            var names = new Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>>(StringComparer.Ordinal);
+            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                "SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay",
+                ids, cancellationToken: cancellationToken)))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var days = names.TryGetValue(reader.GetString(0), out var d) ? d : names[reader.GetString(0)] = [];
+                    var day = reader.GetInt32(1);
+                    var byName = days.TryGetValue(day, out var n) ? n : days[day] = new(StringComparer.Ordinal);
+                    byName[reader.GetString(2)] = new NameUsage(reader.GetInt64(3), reader.GetDouble(4));
+                }
+            }
+
+            var users = new Dictionary<string, Dictionary<int, List<string>>>(StringComparer.Ordinal);
+            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                "SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay",
+                ids, cancellationToken: cancellationToken)))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var days = users.TryGetValue(reader.GetString(0), out var d) ? d : users[reader.GetString(0)] = [];
+                    var day = reader.GetInt32(1);
+                    (days.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
+                }
+            }
+
+            var firstSeen = new Dictionary<string, Dictionary<string, DateOnly>>(StringComparer.Ordinal);
+            if (withFirstSeen)
+            {
+                foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
+                    "SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN @ids GROUP BY account_id, event_name",
+                    ids, cancellationToken: cancellationToken)))
+                {
+                    (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
+                }
+            }
+
+            foreach (var row in facts)
+            {
+                var accountUsers = users.GetValueOrDefault(row.AccountId);
+                var days = names.GetValueOrDefault(row.AccountId)?.Select(d => new UsageDay(
+                    UtcDay.ToDate(d.Key), d.Value,
+                    (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
+                IReadOnlyDictionary<string, DateOnly>? seen = withFirstSeen ? firstSeen.GetValueOrDefault(row.AccountId) ?? new Dictionary<string, DateOnly>() : null;
+                result[row.AccountId] = new ScoringInputs(row.ToFacts(), new UsageHistory(days, seen), row.DirtyVersion);
+            }
         }
 
-        var names = await connection.QueryAsync<(long Day, string Name, long Count, double Quantity)>(new CommandDefinition(
-            "SELECT day, event_name, event_count, quantity FROM usage_daily WHERE account_id = @accountId AND day >= @fromDay AND day <= @toDay",
-            new { accountId, fromDay, toDay }, cancellationToken: cancellationToken));
-        var users = await connection.QueryAsync<(long Day, string User)>(new CommandDefinition(
-            "SELECT day, user_id FROM active_users_daily WHERE account_id = @accountId AND day >= @fromDay AND day <= @toDay",
-            new { accountId, fromDay, toDay }, cancellationToken: cancellationToken));
-        Dictionary<string, DateOnly>? firstSeen = null;
-        if (withFirstSeen)
-        {
-            firstSeen = (await connection.QueryAsync<(string Name, long Day)>(new CommandDefinition(
-                "SELECT event_name, MIN(day) FROM usage_daily WHERE account_id = @accountId GROUP BY event_name",
-                new { accountId }, cancellationToken: cancellationToken)))
-                .ToDictionary(r => r.Name, r => UtcDay.ToDate((int)r.Day), StringComparer.Ordinal);
-        }
-
-        var usersByDay = users.GroupBy(u => u.Day).ToDictionary(g => g.Key, g => (IReadOnlyCollection<string>)g.Select(u => u.User).ToArray());
-        var days = names.GroupBy(n => n.Day).Select(g => new UsageDay(
-            UtcDay.ToDate((int)g.Key),
-            g.ToDictionary(n => n.Name, n => new NameUsage(n.Count, n.Quantity), StringComparer.Ordinal),
-            usersByDay.GetValueOrDefault(g.Key) ?? []));
-        return new ScoringInputs(facts.ToFacts(), new UsageHistory(days, firstSeen), facts.DirtyVersion);
+        return result;
     }
 
     /// <summary>

@@ -62,11 +62,7 @@ internal sealed partial class ScoringWorker(
             return 0;
         }
 
-        var scored = new (ScoringWork Work, IReadOnlyList<HealthResult> Days)[due.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, due.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount, CancellationToken = cancellationToken },
-            async (i, ct) => scored[i] = (due[i], await scorer.ScoreDaysAsync(due[i], today, ct)));
+        var scored = await scorer.ScoreAsync(due, today, cancellationToken);
         await health.SaveAsync(scored, now.ToUnixTimeMilliseconds(), cancellationToken);
         return due.Count;
     }

@@ -1,0 +1,57 @@
+using HealthScoring.Validation.Kdd;
+
+namespace HealthScoring.Validation.Tests;
+
+/// <summary>
+/// The acceptance check on the real data (../shared/datasets/kddcup2015-2013, present in CI): the
+/// committed scorecard must rank dropouts better than each single signal. Skipped where the data is absent.
+/// </summary>
+public sealed class KddReplayTests
+{
+    private static KddReport? _report;
+
+    [OneTimeSetUp]
+    public static void Replay()
+    {
+        var root = RepoRoot.Find(TestContext.CurrentContext.TestDirectory) ?? throw new InvalidOperationException("Repository root not found.");
+        var data = RepoRoot.KddData(root);
+        if (!File.Exists(Path.Combine(data, KddDataset.EnrollmentsFile)))
+        {
+            Assert.Ignore($"KDD data not found at {data}.");
+        }
+
+        var configured = ScorecardJson.Load(RepoRoot.KddScorecard(root));
+        _report = KddReplay.Run(KddDataset.Load(data), KddReplay.Scorecards("kdd-scorecard.json", configured));
+    }
+
+    [Test]
+    public void RealData_IsReadCompletely()
+    {
+        var report = _report!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Enrollments, Is.EqualTo(18_665));
+            Assert.That(report.ActivityRows, Is.EqualTo(179_436));
+            Assert.That(report.FileMismatches, Is.Zero, "totals rebuilt from daily_activity.csv differ from enrollments.csv");
+            Assert.That(report.Scorecards.Select(s => s.NullScores), Is.All.Zero);
+        });
+    }
+
+    [Test]
+    public void CommittedScorecard_BeatsEverySingleSignal()
+    {
+        var report = _report!;
+        var configured = report.Scorecards.Single(s => s.Card.Label == "kdd-scorecard.json");
+        var score = report.AucOf(configured.Predictor);
+
+        Assert.Multiple(() =>
+        {
+            foreach (var signal in report.Signals)
+            {
+                Assert.That(report.AucOf(signal), Is.InRange(0.78, 0.86), signal.Name);
+                Assert.That(score, Is.GreaterThan(report.AucOf(signal)), signal.Name);
+            }
+        });
+    }
+}
