@@ -1,7 +1,9 @@
 using Dapper;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
+using HealthScoring.Service.Health;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
 
 using HealthScoring.Service.Tests.Infrastructure;
@@ -182,4 +184,85 @@ public sealed class StoreContractTests(string providerName)
 
     private static Task<BatchOutcome[]> WriteAsync(IUsageStore store, IReadOnlyList<IReadOnlyList<UsageEvent>> batches) =>
         store.WriteAsync(new IngestGroup(batches), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+    [Test]
+    public async Task Accounts_UpsertCreatesThenReplaces_KeepingUsage_AndRecordsMoneyChanges()
+    {
+        await WriteAsync(_store.NewUsageStore(), [[Event("crm", "e1"), Event("crm", "e2")]]);
+        var accounts = new AccountRepository(_store.Db, new SqlDialect(provider), new FakeClock(Now));
+        var crm = new AccountCrm
+        {
+            Name = "Acme", Segment = "smb", Plan = "pro", SeatsPurchased = 10, Mrr = 99.5, Currency = "USD",
+            ContractStart = new DateOnly(2026, 1, 1), Goals = [new HealthScoring.Scoring.Metrics.Goal("report", 5, 30)],
+        };
+
+        var createdFirst = await accounts.UpsertAsync("crm", crm, CancellationToken.None);
+        var createdNew = await accounts.UpsertAsync("crm-new", crm, CancellationToken.None);
+        await accounts.UpsertAsync("crm", crm with { Name = "Acme Inc" }, CancellationToken.None);
+        await accounts.UpsertAsync("crm", crm with { Mrr = 120 }, CancellationToken.None);
+        var account = await accounts.GetAsync("crm", CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(createdFirst, Is.False, "first seen in events");
+            Assert.That(createdNew, Is.True);
+            Assert.That(account!.Crm.Name, Is.EqualTo("Acme"), "each PUT replaces all CRM facts");
+            Assert.That(account.Crm.Mrr, Is.EqualTo(120));
+            Assert.That(account.Crm.Goals, Has.Count.EqualTo(1));
+            Assert.That(account.Usage.EventCount, Is.EqualTo(2));
+            Assert.That(await _store.ScalarAsync<long>("SELECT COUNT(*) FROM account_changes WHERE account_id = 'crm'"), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task Scorecards_EveryVersionKept_LatestIsCurrent()
+    {
+        var scorecards = new ScorecardRepository(_store.Db, new SqlDialect(provider), new FakeClock(Now));
+        await scorecards.EnsureAsync(CancellationToken.None);
+        await scorecards.EnsureAsync(CancellationToken.None);
+        var current = (await scorecards.GetAsync("default", null, CancellationToken.None))!.Scorecard;
+
+        var saved = await scorecards.SaveAsync(current with { Name = "Changed" }, "tester", CancellationToken.None);
+        var versions = await scorecards.ListVersionsAsync("default", CancellationToken.None);
+        var latest = await scorecards.ListCurrentAsync(CancellationToken.None);
+        var first = await scorecards.GetAsync("default", 1, CancellationToken.None);
+
+        Assert.That(saved.Version, Is.EqualTo(2));
+        Assert.That(versions.Select(v => v.Version), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(latest.Single().Scorecard.Name, Is.EqualTo("Changed"));
+        Assert.That(first!.Scorecard.Name, Is.EqualTo(HealthScoring.Scoring.Scorecards.DefaultScorecard.Create().Name));
+        Assert.That(first.Scorecard.Dimensions, Has.Count.EqualTo(4), "round-trips through JSON");
+    }
+
+    [Test]
+    public async Task Health_DueScoreSave_ClearsTheWorkOnlyIfNothingChangedMeanwhile()
+    {
+        var today = UtcDay.Of(Now);
+        var store = _store.NewUsageStore();
+        await WriteAsync(store, [[Event("h1", "e1", at: Now.AddDays(-3)), Event("h2", "e1")]]);
+        var health = new HealthRepository(_store.Db, new SqlDialect(provider));
+
+        var due = await health.DueAsync(today, today - 400, 100, CancellationToken.None);
+        Assert.That(due.Select(d => (d.AccountId, d.FromDay)), Is.EqualTo(new[] { ("h1", today - 3), ("h2", today) }));
+
+        var inputs = await health.LoadManyAsync(["h1", "h2"], today - 30, today, withFirstSeen: true, CancellationToken.None);
+        Assert.That(inputs["h1"].Usage.Days.Single().Day, Is.EqualTo(UtcDay.ToDate(today - 3)));
+        Assert.That(inputs["h1"].Usage.FirstSeen["login"], Is.EqualTo(UtcDay.ToDate(today - 3)));
+
+        // h2 gets a new event after it was picked: its work must survive the save.
+        await WriteAsync(store, [[Event("h2", "e2")]]);
+        var card = HealthScoring.Scoring.Scorecards.DefaultScorecard.Create();
+        var scored = due.Select(d => (d, (IReadOnlyList<HealthScoring.Scoring.Engine.HealthResult>)Enumerable.Range(d.FromDay, today - d.FromDay + 1)
+            .Select(day => HealthScoring.Scoring.Engine.ScoringEngine.Score(card, inputs[d.AccountId].Facts, inputs[d.AccountId].Usage, UtcDay.ToDate(day))).ToList())).ToList();
+        await health.SaveAsync(scored, Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+
+        var history = await health.HistoryAsync("h1", today - 10, today, CancellationToken.None);
+        Assert.That(history.Select(h => h.Day), Is.EqualTo(new long[] { today - 3, today - 2, today - 1, today }));
+        Assert.That((await health.CurrentAsync("h1", CancellationToken.None))?.Result.AsOf, Is.EqualTo(UtcDay.ToDate(today)));
+        var stillDue = await health.DueAsync(today, today - 400, 100, CancellationToken.None);
+        Assert.That(stillDue.Select(d => d.AccountId), Is.EqualTo(new[] { "h2" }));
+
+        var requested = await health.RequestRescoreAsync(["h1", "nobody"], today - 2, CancellationToken.None);
+        Assert.That(requested, Is.EqualTo(1));
+        Assert.That((await health.DueAsync(today, today - 400, 100, CancellationToken.None)).Single(d => d.AccountId == "h1").FromDay, Is.EqualTo(today - 2));
+    }
 }
