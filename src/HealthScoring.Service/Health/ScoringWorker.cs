@@ -62,10 +62,17 @@ internal sealed partial class ScoringWorker(
             return 0;
         }
 
+        var started = clock.GetTimestamp();
         var scored = await scorer.ScoreAsync(due, today, cancellationToken);
+        var computed = clock.GetTimestamp();
         await health.SaveAsync(scored, now.ToUnixTimeMilliseconds(), cancellationToken);
+        LogRound(logger, due.Count, scored.Sum(s => s.Days.Count), clock.GetElapsedTime(started, computed).TotalMilliseconds,
+            clock.GetElapsedTime(computed).TotalMilliseconds);
         return due.Count;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scored {Accounts} accounts ({Days} days): load and compute {ComputeMs:0} ms, save {SaveMs:0} ms")]
+    private static partial void LogRound(ILogger logger, int accounts, int days, double computeMs, double saveMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A scoring round failed; it will be retried")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);
