@@ -1,56 +1,54 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace HealthScoring.Service.Storage;
 
 /// <summary>
-/// A multi-row <c>INSERT ... VALUES (..), (..) [tail]</c> for the ingest hot path: one statement per
-/// chunk of rows instead of one per row, the full-chunk statement prepared once per connection.
-/// Row placeholders are <c>@p{n}</c>, numbered row by row; <c>@now</c> is shared by every row.
+/// A multi-row <c>INSERT ... VALUES (..), (..) [tail]</c> for the ingest hot path: one statement per chunk of
+/// rows, prepared once per connection and bound by position through SQLite's own API. Positional binding is the
+/// point: Microsoft.Data.Sqlite binds by name, and SQLite resolves a name by scanning the statement's parameter
+/// list, which made a 2,500-parameter statement spend most of its time in string compares (profiled: 60% of the
+/// writer's CPU in strncmp). Runs inside the connection's current transaction.
 /// </summary>
-internal sealed class SqliteBulkStatement(string head, string rowTemplate, string tail, int columns, int rowsPerStatement) : IDisposable
+internal sealed class SqliteBulkStatement(string head, string rowTemplate, string tail, int rowsPerStatement) : IDisposable
 {
-    private (SqliteCommand Command, SqliteParameter[] Parameters)? _full;
+    private readonly RowBinder _binder = new();
+    private sqlite3_stmt? _full;
 
-    public void Execute<T>(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
-        IReadOnlyList<T> rows,
-        long now,
-        Action<T, SqliteParameter[], int> bind,
-        Action<SqliteDataReader>? onRow = null)
+    /// <summary>Binds each row's values in <paramref name="bind"/>, in column order; <paramref name="onRow"/> reads RETURNING rows.</summary>
+    public void Execute<T>(SqliteConnection connection, IReadOnlyList<T> rows, Action<T, RowBinder> bind, Action<sqlite3_stmt>? onRow = null)
     {
+        var db = connection.Handle!;
         for (var start = 0; start < rows.Count; start += rowsPerStatement)
         {
             var count = Math.Min(rowsPerStatement, rows.Count - start);
-            var statement = count == rowsPerStatement ? _full ??= Create(connection, count) : Create(connection, count);
+            var statement = count == rowsPerStatement ? _full ??= Prepare(db, count) : Prepare(db, count);
             try
             {
-                statement.Command.Transaction = transaction;
-                statement.Command.Parameters["@now"].Value = now;
+                _binder.Reset(statement);
                 for (var i = 0; i < count; i++)
                 {
-                    bind(rows[start + i], statement.Parameters, i * columns);
+                    bind(rows[start + i], _binder);
                 }
 
-                if (onRow is null)
+                int rc;
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
                 {
-                    statement.Command.ExecuteNonQuery();
+                    onRow?.Invoke(statement);
                 }
-                else
+
+                if (rc != raw.SQLITE_DONE)
                 {
-                    using var reader = statement.Command.ExecuteReader();
-                    while (reader.Read())
-                    {
-                        onRow(reader);
-                    }
+                    SqliteException.ThrowExceptionForRC(rc, db);
                 }
             }
             finally
             {
+                raw.sqlite3_reset(statement);
                 if (count != rowsPerStatement)
                 {
-                    statement.Command.Dispose();
+                    statement.Dispose();
                 }
             }
         }
@@ -59,42 +57,57 @@ internal sealed class SqliteBulkStatement(string head, string rowTemplate, strin
     /// <summary>Forget the prepared statement (its connection is gone).</summary>
     public void Reset()
     {
-        _full?.Command.Dispose();
+        _full?.Dispose();
         _full = null;
     }
 
     public void Dispose() => Reset();
 
-    private (SqliteCommand Command, SqliteParameter[] Parameters) Create(SqliteConnection connection, int rows)
+    private sqlite3_stmt Prepare(sqlite3 db, int rows)
     {
-        var sql = new StringBuilder(head.Length + tail.Length + rows * (rowTemplate.Length + 16));
+        var sql = new StringBuilder(head.Length + tail.Length + rows * (rowTemplate.Length + 4));
         sql.Append(head);
-        var parameters = new SqliteParameter[rows * columns];
-        var command = connection.CreateCommand();
         for (var r = 0; r < rows; r++)
         {
-            sql.Append(r == 0 ? "\n(" : ",\n(");
-            var row = rowTemplate;
-            for (var c = 0; c < columns; c++)
-            {
-                var name = "@p" + (r * columns + c).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                row = ReplaceFirst(row, "?", name);
-                parameters[r * columns + c] = command.Parameters.Add(new SqliteParameter(name, null));
-            }
-
-            sql.Append(row).Append(')');
+            sql.Append(r == 0 ? "\n(" : ",\n(").Append(rowTemplate).Append(')');
         }
 
         sql.Append('\n').Append(tail);
-        command.Parameters.Add(new SqliteParameter("@now", 0L));
-        command.CommandText = sql.ToString();
-        command.Prepare();
-        return (command, parameters);
+        var rc = raw.sqlite3_prepare_v2(db, sql.ToString(), out var statement);
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+
+        return statement;
+    }
+}
+
+/// <summary>Binds the next positional parameter of a statement (1, 2, 3, ... in the order of the calls).</summary>
+internal sealed class RowBinder
+{
+    private sqlite3_stmt? _statement;
+    private int _index;
+
+    public void Reset(sqlite3_stmt statement)
+    {
+        _statement = statement;
+        _index = 0;
     }
 
-    private static string ReplaceFirst(string text, string find, string replacement)
+    public void Int(long value) => Check(raw.sqlite3_bind_int64(_statement, ++_index, value));
+
+    public void Real(double value) => Check(raw.sqlite3_bind_double(_statement, ++_index, value));
+
+    public void Text(string value) => Check(raw.sqlite3_bind_text(_statement, ++_index, value));
+
+    public void Blob(ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_statement, ++_index, value));
+
+    private static void Check(int rc)
     {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        return text[..at] + replacement + text[(at + find.Length)..];
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"Binding a parameter failed (SQLite error {rc}).", rc);
+        }
     }
 }

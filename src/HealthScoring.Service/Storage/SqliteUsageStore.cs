@@ -6,10 +6,8 @@ namespace HealthScoring.Service.Storage;
 /// <summary>
 /// The SQLite ingest writer. SQLite has one writer at a time, so this keeps one dedicated connection and
 /// its prepared multi-row statements; each group of batches is one <c>BEGIN IMMEDIATE</c> transaction.
-/// Plain ADO.NET rather than Dapper: this path binds a few hundred thousand parameters a second.
-/// Statements stay at about 100 parameters: SQLite resolves each named parameter by scanning the statement's
-/// parameter list, so a 2,500-parameter statement spends most of its time in string compares (measured: 60%
-/// of the writer's CPU in strncmp at 1,000 rows per statement; 3x the throughput at 20-50 rows).
+/// Not Dapper, not even ADO.NET parameters: this path binds about a million values a second, by position
+/// (see <see cref="SqliteBulkStatement"/>).
 /// </summary>
 internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, IDisposable
 {
@@ -20,7 +18,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         "INSERT INTO event_keys (idem_key, received_day) VALUES",
         "?, ?",
         "ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key",
-        columns: 2, rowsPerStatement: 50);
+        rowsPerStatement: 500);
 
     private readonly SqliteBulkStatement _upsertDaily = new(
         "INSERT INTO usage_daily (account_id, day, event_name, event_count, quantity) VALUES",
@@ -30,20 +28,20 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
           event_count = event_count + excluded.event_count,
           quantity = quantity + excluded.quantity
         """,
-        columns: 5, rowsPerStatement: 20);
+        rowsPerStatement: 200);
 
     private readonly SqliteBulkStatement _upsertUsers = new(
         "INSERT INTO active_users_daily (account_id, day, user_id, event_count) VALUES",
         "?, ?, ?, ?",
         "ON CONFLICT (account_id, day, user_id) DO UPDATE SET event_count = event_count + excluded.event_count",
-        columns: 4, rowsPerStatement: 25);
+        rowsPerStatement: 250);
 
     private readonly SqliteBulkStatement _upsertAccounts = new(
         """
         INSERT INTO accounts (account_id, created_at, updated_at, first_event_at, last_event_at,
                               event_count, quantity_total, usage_changed_from_day) VALUES
         """,
-        "?, @now, @now, ?, ?, ?, ?, ?",
+        "?, ?, ?, ?, ?, ?, ?, ?",
         """
         ON CONFLICT (account_id) DO UPDATE SET
           updated_at = excluded.updated_at,
@@ -57,7 +55,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
           usage_changed_from_day = CASE WHEN usage_changed_from_day IS NULL OR excluded.usage_changed_from_day < usage_changed_from_day
                                         THEN excluded.usage_changed_from_day ELSE usage_changed_from_day END
         """,
-        columns: 6, rowsPerStatement: 16);
+        rowsPerStatement: 100);
 
     public async Task<BatchOutcome[]> WriteAsync(IngestGroup group, int receivedDay, long receivedAtMs, CancellationToken cancellationToken)
     {
@@ -70,39 +68,41 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 using var transaction = connection.BeginTransaction(deferred: false);
                 var keys = group.CandidateKeys().OrderBy(k => k.Value).ToList();
                 var fresh = new HashSet<IdempotencyKey>(keys.Count);
-                var keyBytes = new byte[16];
-                _insertKeys.Execute(connection, transaction, keys, receivedAtMs,
-                    (key, p, o) => { p[o].Value = key.ToBytes(); p[o + 1].Value = receivedDay; },
-                    reader =>
-                    {
-                        reader.GetBytes(0, 0, keyBytes, 0, 16);
-                        fresh.Add(IdempotencyKey.FromBytes(keyBytes));
-                    });
+                _insertKeys.Execute(connection, keys, (key, row) =>
+                {
+                    Span<byte> bytes = stackalloc byte[16];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, key.Value);
+                    row.Blob(bytes);
+                    row.Int(receivedDay);
+                },
+                statement => fresh.Add(IdempotencyKey.FromBytes(SQLitePCL.raw.sqlite3_column_blob(statement, 0))));
 
                 var delta = group.Resolve(fresh, out var outcomes);
-                _upsertDaily.Execute(connection, transaction, Sorted(delta.Daily, d => (d.Key.Account, d.Key.Day, d.Key.Name)), receivedAtMs, (row, p, o) =>
+                _upsertDaily.Execute(connection, Sorted(delta.Daily, d => (d.Key.Account, d.Key.Day, d.Key.Name)), (d, row) =>
                 {
-                    p[o].Value = row.Key.Account;
-                    p[o + 1].Value = row.Key.Day;
-                    p[o + 2].Value = row.Key.Name;
-                    p[o + 3].Value = row.Value.Count;
-                    p[o + 4].Value = row.Value.Quantity;
+                    row.Text(d.Key.Account);
+                    row.Int(d.Key.Day);
+                    row.Text(d.Key.Name);
+                    row.Int(d.Value.Count);
+                    row.Real(d.Value.Quantity);
                 });
-                _upsertUsers.Execute(connection, transaction, Sorted(delta.Users, u => (u.Key.Account, u.Key.Day, u.Key.User)), receivedAtMs, (row, p, o) =>
+                _upsertUsers.Execute(connection, Sorted(delta.Users, u => (u.Key.Account, u.Key.Day, u.Key.User)), (u, row) =>
                 {
-                    p[o].Value = row.Key.Account;
-                    p[o + 1].Value = row.Key.Day;
-                    p[o + 2].Value = row.Key.User;
-                    p[o + 3].Value = row.Value;
+                    row.Text(u.Key.Account);
+                    row.Int(u.Key.Day);
+                    row.Text(u.Key.User);
+                    row.Int(u.Value);
                 });
-                _upsertAccounts.Execute(connection, transaction, delta.Accounts.OrderBy(a => a.Key, StringComparer.Ordinal).ToList(), receivedAtMs, (row, p, o) =>
+                _upsertAccounts.Execute(connection, delta.Accounts.OrderBy(a => a.Key, StringComparer.Ordinal).ToList(), (a, row) =>
                 {
-                    p[o].Value = row.Key;
-                    p[o + 1].Value = row.Value.FirstAt;
-                    p[o + 2].Value = row.Value.LastAt;
-                    p[o + 3].Value = row.Value.Count;
-                    p[o + 4].Value = row.Value.Quantity;
-                    p[o + 5].Value = row.Value.FirstDay;
+                    row.Text(a.Key);
+                    row.Int(receivedAtMs);
+                    row.Int(receivedAtMs);
+                    row.Int(a.Value.FirstAt);
+                    row.Int(a.Value.LastAt);
+                    row.Int(a.Value.Count);
+                    row.Real(a.Value.Quantity);
+                    row.Int(a.Value.FirstDay);
                 });
                 transaction.Commit();
                 return outcomes;
