@@ -60,9 +60,8 @@ internal static class HealthApi
         return routes;
     }
 
-    private static async Task<Results<Ok<HealthResponse>, NotFound<ProblemDetails>, ValidationProblem>> GetAsync(
-        string accountId, string? asOf, HealthRepository health, AccountScorer scorer, HealthOverrideRepository overrides,
-        TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HealthResponse>, StoredJsonResult, NotFound<ProblemDetails>, ValidationProblem>> GetAsync(
+        string accountId, string? asOf, HealthRepository health, AccountScorer scorer, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var today = UtcDay.Of(now);
@@ -86,36 +85,32 @@ internal static class HealthApi
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));
         }
 
+        // The override is shown only with today's score.
+        var stored = await health.StoredAsync(accountId, now, cancellationToken);
+        var active = day == today ? stored?.Override : null;
         HealthResult? result = null;
         var computedAt = now;
-        if (await health.CurrentAsync(accountId, cancellationToken) is { } current && UtcDay.FromDate(current.Result.AsOf) == day)
+        if (stored is { Day: { } storedDay, Json: { } json } && storedDay == day)
         {
-            (result, computedAt) = (current.Result, DateTimeOffset.FromUnixTimeMilliseconds(current.ComputedAt));
+            // The hot path: the response was built when the score was saved.
+            if (HealthDocument.IsResponse(json))
+            {
+                return new StoredJsonResult(HealthDocument.WithOverride(json, active));
+            }
+
+            (result, computedAt) = (HealthDocument.ToResult(json), DateTimeOffset.FromUnixTimeMilliseconds(stored.ComputedAt));
         }
 
+        // A past day (or a score not stored yet): computed on demand, as of that day.
         result ??= await scorer.ScoreAsOfAsync(accountId, day, cancellationToken);
         if (result is null)
         {
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));
         }
 
-        var history = await health.HistoryAsync(accountId, day - 30, day, cancellationToken);
-        int? ScoreOn(int d) => history.FirstOrDefault(h => h.Day == d)?.Score is { } s ? (int)s : null;
-        int? Delta(int days) => result.Score is { } s && ScoreOn(day - days) is { } before ? s - before : null;
-        var active = day == today ? await overrides.GetActiveAsync(accountId, now, cancellationToken) : null;
-
-        return TypedResults.Ok(new HealthResponse(
-            result.AccountId,
-            result.AsOf,
-            computedAt.UtcDateTime,
-            result.Score,
-            HealthRepository.BandName(result.Band),
-            new ScorecardRef(result.ScorecardId, result.ScorecardVersion),
-            new TrendResponse(Delta(7), Delta(30)),
-            result.Dimensions.Select(d => new DimensionResponse(d.Key, d.Score, d.Weight, d.EffectiveWeight,
-                d.Measures.Select(m => new MeasureResponse(m.Key, m.Metric, m.Value is { } v ? Math.Round(v, 4) : null, m.Score, m.Weight, m.EffectiveWeight, m.Explanation)).ToList())).ToList(),
-            result.Drivers.Select(d => new DriverResponse(d.Measure, d.Impact, d.Explanation)).ToList(),
-            active is null ? null : new OverrideResponse(active.Score, active.Band, active.Reason, active.ExpiresAt.UtcDateTime, active.SetBy, active.SetAt.UtcDateTime)));
+        var history = await health.HistoryAsync(accountId, day - HealthDocument.TrendDays.Max(), day, cancellationToken);
+        var trend = HealthDocument.Trend(result.Score, day, d => history.FirstOrDefault(h => h.Day == d)?.Score is { } s ? (int)s : null);
+        return TypedResults.Ok(HealthDocument.ToResponse(result, computedAt.UtcDateTime, trend, active is null ? null : HealthDocument.ToResponse(active)));
     }
 
     private static async Task<Results<Ok<HistoryEntry[]>, ValidationProblem>> HistoryAsync(

@@ -34,28 +34,4 @@ internal sealed class HealthOverrideRepository(DbDataSource db)
             WHERE account_id = @accountId AND override_reason IS NOT NULL
             """, new { accountId }, cancellationToken: cancellationToken)) > 0;
     }
-
-    /// <summary>The account's override if one is set and not expired at <paramref name="now"/>.</summary>
-    public async Task<HealthOverride?> GetActiveAsync(string accountId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            """
-            SELECT override_score AS Score, override_band AS Band, override_reason AS Reason, override_expires_at AS ExpiresAt,
-                   override_set_by AS SetBy, override_set_at AS SetAt
-            FROM accounts WHERE account_id = @accountId AND override_reason IS NOT NULL AND override_expires_at > @now
-            """, new { accountId, now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        return row is null ? null : new HealthOverride((int?)row.Score, row.Band, row.Reason, DateTimeOffset.FromUnixTimeMilliseconds(row.ExpiresAt),
-            row.SetBy, DateTimeOffset.FromUnixTimeMilliseconds(row.SetAt));
-    }
-
-    private sealed class Row
-    {
-        public long? Score { get; init; }
-        public string? Band { get; init; }
-        public string Reason { get; init; } = "";
-        public long ExpiresAt { get; init; }
-        public string SetBy { get; init; } = "";
-        public long SetAt { get; init; }
-    }
 }

@@ -1,9 +1,9 @@
+using System.Data;
 using System.Data.Common;
-using System.Text.Json;
 using Dapper;
 using HealthScoring.Scoring.Engine;
 using HealthScoring.Scoring.Metrics;
-using HealthScoring.Service.Accounts;
+using HealthScoring.Scoring.Scorecards;
 using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Storage;
 
@@ -15,14 +15,28 @@ internal sealed record ScoringWork(string AccountId, int FromDay, long DirtyVers
 /// <summary>What scoring needs of one account: CRM facts and daily usage over the look-back.</summary>
 internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, long DirtyVersion);
 
-/// <summary>Health snapshots and the reads scoring needs. Portable SQL; dialect only for row limits.</summary>
-internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
+/// <summary>An account's stored current health: the day it is for, the stored document, and the active override.</summary>
+internal sealed record StoredHealth(int? Day, string? Json, long ComputedAt, HealthOverride? Override);
+
+/// <summary>
+/// Health snapshots and the reads scoring needs (the usage loads are in HealthRepository.Load.cs). Portable SQL;
+/// dialect only for row limits.
+/// </summary>
+internal sealed partial class HealthRepository(DbDataSource db, SqlDialect dialect)
 {
+    public Task<IReadOnlyList<ScoringWork>> DueAsync(int today, int oldestDay, int limit, CancellationToken cancellationToken) =>
+        DueAsync(today, oldestDay, limit, null, cancellationToken);
+
     /// <summary>
     /// Accounts whose usage or facts changed, or whose latest snapshot is older than today (the UTC day
     /// rolled over, or they were never scored), with the first day to (re)compute.
     /// </summary>
-    public async Task<IReadOnlyList<ScoringWork>> DueAsync(int today, int oldestDay, int limit, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="after"/> continues a pass from the last account of the previous round (keyset paging):
+    /// without it every round would scan again, in key order, all the accounts scored before (quadratic in a
+    /// full rescore of a large book).
+    /// </remarks>
+    public async Task<IReadOnlyList<ScoringWork>> DueAsync(int today, int oldestDay, int limit, string? after, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<DueRow>(new CommandDefinition(
@@ -30,10 +44,10 @@ internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
             SELECT account_id AS AccountId, usage_changed_from_day AS ChangedFrom, health_day AS HealthDay,
                    dirty_version AS DirtyVersion, first_event_at AS FirstEventAt, contract_start AS ContractStart
             FROM accounts
-            WHERE usage_changed_from_day IS NOT NULL OR health_day IS NULL OR health_day < @today
+            WHERE {(after is null ? "" : "account_id > @after AND ")}(usage_changed_from_day IS NOT NULL OR health_day IS NULL OR health_day < @today)
             ORDER BY account_id
             {dialect.Limit("@limit")}
-            """, new { today, limit }, cancellationToken: cancellationToken));
+            """, new { today, limit, after }, cancellationToken: cancellationToken));
         return rows.Select(r =>
         {
             var firstDay = Math.Min(r.FirstEventAt is { } f ? UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f)) : today, (int?)r.ContractStart ?? today);
@@ -42,138 +56,167 @@ internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
         }).ToList();
     }
 
-    public async Task<ScoringInputs?> LoadAsync(string accountId, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>
-        (await LoadManyAsync([accountId], fromDay, toDay, withFirstSeen, cancellationToken)).GetValueOrDefault(accountId);
+    /// <summary>
+    /// Replaces the snapshots of each account's recomputed days, sets its current health from the last of them
+    /// (stored as the ready-to-serve GET response, see <see cref="HealthDocument"/>), and clears its work flag
+    /// unless it changed again meanwhile. One transaction for the whole set, with one prepared command per
+    /// statement reused for every row (re-preparing per row cost more than executing).
+    /// </summary>
+    public async Task SaveAsync(IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> scored, long nowMs, CancellationToken cancellationToken)
+    {
+        var saved = scored.Where(s => s.Days.Count > 0).ToList();
+        var earlier = await EarlierScoresAsync(saved, cancellationToken);
+        var computedAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs).UtcDateTime;
+        var documents = new string[saved.Count];
+        Parallel.For(0, saved.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var (work, days) = saved[i];
+            var last = days[^1];
+            var lastDay = UtcDay.FromDate(last.AsOf);
+            int? ScoreOn(int day) => day >= UtcDay.FromDate(days[0].AsOf)
+                ? days.FirstOrDefault(d => UtcDay.FromDate(d.AsOf) == day)?.Score
+                : earlier.GetValueOrDefault((work.AccountId, day));
+            documents[i] = HealthDocument.Serialize(HealthDocument.ToResponse(last, computedAt, HealthDocument.Trend(last.Score, lastDay, ScoreOn), null));
+        });
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var delete = Prepare(connection, transaction,
+            "DELETE FROM health_daily WHERE account_id = @accountId AND day >= @first",
+            ("accountId", DbType.String), ("first", DbType.Int32));
+        await using var insert = Prepare(connection, transaction,
+            """
+            INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version)
+            VALUES (@accountId, @day, @score, @band, @deployment, @engagement, @adoption, @roi, @scorecardId, @scorecardVersion)
+            """,
+            ("accountId", DbType.String), ("day", DbType.Int32), ("score", DbType.Int32), ("band", DbType.String),
+            ("deployment", DbType.Double), ("engagement", DbType.Double), ("adoption", DbType.Double), ("roi", DbType.Double),
+            ("scorecardId", DbType.String), ("scorecardVersion", DbType.Int32));
+        await using var update = Prepare(connection, transaction,
+            """
+            UPDATE accounts SET
+              health_changed_at = CASE WHEN health_day IS NULL OR COALESCE(score, -1) <> COALESCE(@score, -1)
+                                         OR COALESCE(band, '') <> COALESCE(@band, '') THEN @now ELSE health_changed_at END,
+              score = @score, band = @band, health_day = @day, health_json = @json, health_computed_at = @now,
+              usage_changed_from_day = CASE WHEN dirty_version = @dirtyVersion THEN NULL ELSE usage_changed_from_day END
+            WHERE account_id = @accountId
+            """,
+            ("accountId", DbType.String), ("score", DbType.Int32), ("band", DbType.String), ("day", DbType.Int32),
+            ("json", DbType.String), ("now", DbType.Int64), ("dirtyVersion", DbType.Int64));
+
+        for (var i = 0; i < saved.Count; i++)
+        {
+            var (work, days) = saved[i];
+            await ExecuteAsync(delete, cancellationToken, work.AccountId, UtcDay.FromDate(days[0].AsOf));
+            foreach (var day in days)
+            {
+                await ExecuteAsync(insert, cancellationToken, work.AccountId, UtcDay.FromDate(day.AsOf), day.Score, BandName(day.Band),
+                    day.DimensionScore(DimensionKeys.Deployment), day.DimensionScore(DimensionKeys.Engagement),
+                    day.DimensionScore(DimensionKeys.Adoption), day.DimensionScore(DimensionKeys.Roi), day.ScorecardId, day.ScorecardVersion);
+            }
+
+            var last = days[^1];
+            await ExecuteAsync(update, cancellationToken, work.AccountId, last.Score, BandName(last.Band), UtcDay.FromDate(last.AsOf),
+                documents[i], nowMs, work.DirtyVersion);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     /// <summary>
-    /// The inputs of many accounts at once: one query per table for the whole set (the usage rows come from
-    /// range reads of the (account, day) primary keys), so a full rescore does not pay per-account round trips.
+    /// The stored scores the trend deltas compare with (7 and 30 days before each account's last day) where
+    /// those days are not among the days being replaced.
     /// </summary>
-    public async Task<Dictionary<string, ScoringInputs>> LoadManyAsync(
-        IReadOnlyList<string> accountIds, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken)
+    private async Task<Dictionary<(string, int), int?>> EarlierScoresAsync(
+        IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> saved, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, ScoringInputs>(accountIds.Count, StringComparer.Ordinal);
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        foreach (var chunk in accountIds.Chunk(500))
+        var result = new Dictionary<(string, int), int?>();
+        var wanted = saved
+            .SelectMany(s => HealthDocument.TrendDays.Select(d => (s.Work.AccountId, Day: UtcDay.FromDate(s.Days[^1].AsOf) - d, First: UtcDay.FromDate(s.Days[0].AsOf))))
+            .Where(w => w.Day < w.First)
+            .ToList();
+        if (wanted.Count == 0)
         {
-            var ids = new { ids = chunk, fromDay, toDay };
-            var facts = await connection.QueryAsync<FactsRow>(new CommandDefinition(
-                """
-                SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
-                       contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
-                       goals_json AS GoalsJson, dirty_version AS DirtyVersion
-                FROM accounts WHERE account_id IN @ids
-                """, ids, cancellationToken: cancellationToken));
-            var names = new Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>>(StringComparer.Ordinal);
-            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                "SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay",
-                ids, cancellationToken: cancellationToken)))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var days = names.TryGetValue(reader.GetString(0), out var d) ? d : names[reader.GetString(0)] = [];
-                    var day = reader.GetInt32(1);
-                    var byName = days.TryGetValue(day, out var n) ? n : days[day] = new(StringComparer.Ordinal);
-                    byName[reader.GetString(2)] = new NameUsage(reader.GetInt64(3), reader.GetDouble(4));
-                }
-            }
+            return result;
+        }
 
-            var users = new Dictionary<string, Dictionary<int, List<string>>>(StringComparer.Ordinal);
-            await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                "SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay",
-                ids, cancellationToken: cancellationToken)))
+        var days = wanted.Select(w => w.Day).Distinct().ToArray();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        foreach (var chunk in wanted.Select(w => w.AccountId).Distinct().Chunk(500))
+        {
+            foreach (var (accountId, day, score) in await connection.QueryAsync<(string, long, long?)>(new CommandDefinition(
+                "SELECT account_id, day, score FROM health_daily WHERE account_id IN @ids AND day IN @days",
+                new { ids = chunk, days }, cancellationToken: cancellationToken)))
             {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var days = users.TryGetValue(reader.GetString(0), out var d) ? d : users[reader.GetString(0)] = [];
-                    var day = reader.GetInt32(1);
-                    (days.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
-                }
-            }
-
-            var firstSeen = new Dictionary<string, Dictionary<string, DateOnly>>(StringComparer.Ordinal);
-            if (withFirstSeen)
-            {
-                foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
-                    "SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN @ids GROUP BY account_id, event_name",
-                    ids, cancellationToken: cancellationToken)))
-                {
-                    (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
-                }
-            }
-
-            foreach (var row in facts)
-            {
-                var accountUsers = users.GetValueOrDefault(row.AccountId);
-                var days = names.GetValueOrDefault(row.AccountId)?.Select(d => new UsageDay(
-                    UtcDay.ToDate(d.Key), d.Value,
-                    (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
-                IReadOnlyDictionary<string, DateOnly>? seen = withFirstSeen ? firstSeen.GetValueOrDefault(row.AccountId) ?? new Dictionary<string, DateOnly>() : null;
-                result[row.AccountId] = new ScoringInputs(row.ToFacts(), new UsageHistory(days, seen), row.DirtyVersion);
+                result[(accountId, (int)day)] = (int?)score;
             }
         }
 
         return result;
     }
 
-    /// <summary>
-    /// Replaces the snapshots of each account's recomputed days, sets its current health from the last of them,
-    /// and clears its work flag unless it changed again meanwhile. One transaction for the whole set.
-    /// </summary>
-    public async Task SaveAsync(IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> scored, long nowMs, CancellationToken cancellationToken)
+    private static DbCommand Prepare(DbConnection connection, DbTransaction transaction, string sql, params (string Name, DbType Type)[] parameters)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var (work, days) in scored)
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, type) in parameters)
         {
-            if (days.Count == 0)
-            {
-                continue;
-            }
-
-            var first = UtcDay.FromDate(days[0].AsOf);
-            var last = days[^1];
-            await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM health_daily WHERE account_id = @accountId AND day >= @first",
-                new { accountId = work.AccountId, first }, transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version)
-                VALUES (@AccountId, @Day, @Score, @Band, @Deployment, @Engagement, @Adoption, @Roi, @ScorecardId, @ScorecardVersion)
-                """,
-                days.Select(SnapshotRow.From), transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE accounts SET
-                  health_changed_at = CASE WHEN health_day IS NULL OR COALESCE(score, -1) <> COALESCE(@score, -1)
-                                             OR COALESCE(band, '') <> COALESCE(@band, '') THEN @now ELSE health_changed_at END,
-                  score = @score, band = @band, health_day = @day, health_json = @json, health_computed_at = @now,
-                  usage_changed_from_day = CASE WHEN dirty_version = @dirtyVersion THEN NULL ELSE usage_changed_from_day END
-                WHERE account_id = @accountId
-                """,
-                new
-                {
-                    accountId = work.AccountId,
-                    score = last.Score,
-                    band = BandName(last.Band),
-                    day = UtcDay.FromDate(last.AsOf),
-                    json = JsonSerializer.Serialize(last, AccountRepository.Json),
-                    now = nowMs,
-                    dirtyVersion = work.DirtyVersion,
-                }, transaction, cancellationToken: cancellationToken));
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            parameter.DbType = type;
+            command.Parameters.Add(parameter);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        return command;
     }
 
-    /// <summary>The stored explanation of the account's latest day, or null when it was never scored.</summary>
+    /// <summary>Runs a reused command with new values, in the order its parameters were declared.</summary>
+    private static Task<int> ExecuteAsync(DbCommand command, CancellationToken cancellationToken, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        return command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The stored current health of the account's latest day, or null when it was never scored.</summary>
     public async Task<(HealthResult Result, long ComputedAt)?> CurrentAsync(string accountId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<(string? Json, long? ComputedAt)>(new CommandDefinition(
             "SELECT health_json, health_computed_at FROM accounts WHERE account_id = @accountId",
             new { accountId }, cancellationToken: cancellationToken));
-        return row.Json is null ? null : (JsonSerializer.Deserialize<HealthResult>(row.Json, AccountRepository.Json)!, row.ComputedAt ?? 0);
+        return row.Json is null ? null : (HealthDocument.ToResult(row.Json), row.ComputedAt ?? 0);
+    }
+
+    /// <summary>
+    /// What GET .../health serves for today: the stored document, its day, and the CSM override if one is
+    /// active at <paramref name="now"/>. One indexed single-row read; null when the account does not exist.
+    /// </summary>
+    public async Task<StoredHealth?> StoredAsync(string accountId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition(
+            """
+            SELECT health_day AS HealthDay, health_json AS Json, health_computed_at AS ComputedAt,
+                   override_score AS OverrideScore, override_band AS OverrideBand, override_reason AS OverrideReason,
+                   override_expires_at AS OverrideExpiresAt, override_set_by AS OverrideSetBy, override_set_at AS OverrideSetAt
+            FROM accounts WHERE account_id = @accountId
+            """, new { accountId }, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return null;
+        }
+
+        // An override counts while it is set and not expired.
+        var active = row is { OverrideReason: { } reason, OverrideExpiresAt: { } expires } && expires > now.ToUnixTimeMilliseconds()
+            ? new HealthOverride((int?)row.OverrideScore, row.OverrideBand, reason, DateTimeOffset.FromUnixTimeMilliseconds(expires),
+                row.OverrideSetBy ?? "", DateTimeOffset.FromUnixTimeMilliseconds(row.OverrideSetAt ?? 0))
+            : null;
+        return new StoredHealth((int?)row.HealthDay, row.Json, row.ComputedAt ?? 0, active);
     }
 
     public async Task<IReadOnlyList<SnapshotRow>> HistoryAsync(string accountId, int fromDay, int toDay, CancellationToken cancellationToken)
@@ -233,13 +276,26 @@ internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
             Day = UtcDay.FromDate(r.AsOf),
             Score = r.Score,
             Band = BandName(r.Band),
-            Deployment = r.DimensionScore(Scoring.Scorecards.DimensionKeys.Deployment),
+            Deployment = r.DimensionScore(DimensionKeys.Deployment),
             Engagement = r.DimensionScore(Scoring.Scorecards.DimensionKeys.Engagement),
             Adoption = r.DimensionScore(Scoring.Scorecards.DimensionKeys.Adoption),
             Roi = r.DimensionScore(Scoring.Scorecards.DimensionKeys.Roi),
             ScorecardId = r.ScorecardId,
             ScorecardVersion = r.ScorecardVersion,
         };
+    }
+
+    private sealed class StoredRow
+    {
+        public long? HealthDay { get; init; }
+        public string? Json { get; init; }
+        public long? ComputedAt { get; init; }
+        public long? OverrideScore { get; init; }
+        public string? OverrideBand { get; init; }
+        public string? OverrideReason { get; init; }
+        public long? OverrideExpiresAt { get; init; }
+        public string? OverrideSetBy { get; init; }
+        public long? OverrideSetAt { get; init; }
     }
 
     private sealed class DueRow
@@ -250,31 +306,5 @@ internal sealed class HealthRepository(DbDataSource db, SqlDialect dialect)
         public long DirtyVersion { get; init; }
         public long? FirstEventAt { get; init; }
         public long? ContractStart { get; init; }
-    }
-
-    private sealed class FactsRow
-    {
-        public string AccountId { get; init; } = "";
-        public string? Segment { get; init; }
-        public string? PlanName { get; init; }
-        public long? SeatsPurchased { get; init; }
-        public long? ContractStart { get; init; }
-        public long? RenewalDate { get; init; }
-        public long? FirstEventAt { get; init; }
-        public string? GoalsJson { get; init; }
-        public long DirtyVersion { get; init; }
-
-        public AccountFacts ToFacts() => new()
-        {
-            AccountId = AccountId,
-            Segment = Segment,
-            Plan = PlanName,
-            SeatsPurchased = (int?)SeatsPurchased,
-            StartDate = ContractStart is { } cs
-                ? UtcDay.ToDate((int)cs)
-                : FirstEventAt is { } f ? UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f))) : null,
-            RenewalDate = RenewalDate is { } rd ? UtcDay.ToDate((int)rd) : null,
-            Goals = GoalsJson is null ? [] : JsonSerializer.Deserialize<List<Goal>>(GoalsJson, AccountRepository.Json) ?? [],
-        };
     }
 }

@@ -19,16 +19,51 @@ internal sealed partial class ScoringWorker(
     ILogger<ScoringWorker> logger) : BackgroundService
 {
     /// <summary>Runs rounds until nothing is due (used by tests and benchmarks through the service too).</summary>
+    /// <remarks>
+    /// Rounds walk the accounts in key order, each continuing after the last account of the one before; when a
+    /// pass reaches the end it starts again from the first account, and only a pass from the start that finds
+    /// nothing due ends the run (so accounts that became due behind the cursor are not missed). A round's save
+    /// (one writer transaction) runs while the next round loads and computes; saves stay one at a time and in
+    /// order, and a pass from the start waits for the last save, so it never sees work already done as due.
+    /// </remarks>
     public async Task<int> RunUntilIdleAsync(CancellationToken cancellationToken)
     {
         var total = 0;
-        int scored;
-        while ((scored = await RunRoundAsync(cancellationToken)) > 0)
+        string? after = null;
+        var saving = Task.CompletedTask;
+        try
         {
-            total += scored;
-        }
+            while (true)
+            {
+                if (after is null)
+                {
+                    await saving;
+                }
 
-        return total;
+                var round = await ScoreRoundAsync(after, cancellationToken);
+                if (round is null)
+                {
+                    if (after is null)
+                    {
+                        return total;
+                    }
+
+                    after = null;
+                    continue;
+                }
+
+                await saving;
+                // Task.Run: the SQLite provider's "async" calls complete synchronously, so the save would not overlap.
+                saving = Task.Run(() => SaveRoundAsync(round, cancellationToken), cancellationToken);
+                total += round.Scored.Count;
+                after = round.Scored[^1].Work.AccountId;
+            }
+        }
+        finally
+        {
+            // On failure, never leave a save running behind the caller's back (its own error, if any, is secondary).
+            await saving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,27 +87,34 @@ internal sealed partial class ScoringWorker(
         }
     }
 
-    private async Task<int> RunRoundAsync(CancellationToken cancellationToken)
+    private sealed record Round(IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> Scored, DateTimeOffset Now, double PickMs, double ComputeMs);
+
+    /// <summary>Picks and scores the next batch of due accounts after <paramref name="after"/>; null when none is due.</summary>
+    private async Task<Round?> ScoreRoundAsync(string? after, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var today = UtcDay.Of(now);
-        var due = await health.DueAsync(today, today - options.HistoryDays, options.BatchSize, cancellationToken);
+        var picked = clock.GetTimestamp();
+        var due = await health.DueAsync(today, today - options.HistoryDays, options.BatchSize, after, cancellationToken);
         if (due.Count == 0)
         {
-            return 0;
+            return null;
         }
 
         var started = clock.GetTimestamp();
         var scored = await scorer.ScoreAsync(due, today, cancellationToken);
-        var computed = clock.GetTimestamp();
-        await health.SaveAsync(scored, now.ToUnixTimeMilliseconds(), cancellationToken);
-        LogRound(logger, due.Count, scored.Sum(s => s.Days.Count), clock.GetElapsedTime(started, computed).TotalMilliseconds,
-            clock.GetElapsedTime(computed).TotalMilliseconds);
-        return due.Count;
+        return new Round(scored, now, clock.GetElapsedTime(picked, started).TotalMilliseconds, clock.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Scored {Accounts} accounts ({Days} days): load and compute {ComputeMs:0} ms, save {SaveMs:0} ms")]
-    private static partial void LogRound(ILogger logger, int accounts, int days, double computeMs, double saveMs);
+    private async Task SaveRoundAsync(Round round, CancellationToken cancellationToken)
+    {
+        var started = clock.GetTimestamp();
+        await health.SaveAsync(round.Scored, round.Now.ToUnixTimeMilliseconds(), cancellationToken);
+        LogRound(logger, round.Scored.Count, round.Scored.Sum(s => s.Days.Count), round.PickMs, round.ComputeMs, clock.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scored {Accounts} accounts ({Days} days): pick {PickMs:0} ms, load and compute {ComputeMs:0} ms, save {SaveMs:0} ms")]
+    private static partial void LogRound(ILogger logger, int accounts, int days, double pickMs, double computeMs, double saveMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A scoring round failed; it will be retried")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics;
@@ -12,11 +11,7 @@ internal static class RestApi
     public static WebApplicationBuilder AddRestApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.ConfigureHttpJsonOptions(json =>
-        {
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
-            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        });
+        services.ConfigureHttpJsonOptions(json => RestJson.Apply(json.SerializerOptions));
         // Malformed requests reach the exception handler, which says what was wrong (not an empty 400).
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();

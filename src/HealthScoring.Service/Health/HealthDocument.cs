@@ -1,0 +1,85 @@
+using System.Text;
+using System.Text.Json;
+using HealthScoring.Scoring.Engine;
+using HealthScoring.Service.Accounts;
+
+namespace HealthScoring.Service.Health;
+
+/// <summary>
+/// The current health as stored in <c>accounts.health_json</c>: the GET .../health response itself, built when
+/// the scores are saved (trend deltas included) with <c>"override": null</c>, so that GET is one single-row read
+/// plus writing these bytes. The CSM override changes without a rescore, so it is spliced in at read time.
+/// </summary>
+internal static class HealthDocument
+{
+    /// <summary>The days before the scored day the trend compares with (<c>delta7d</c>, <c>delta30d</c>).</summary>
+    public static readonly int[] TrendDays = [7, 30];
+
+    /// <summary>The REST JSON conventions: the stored bytes are what the endpoint would write.</summary>
+    public static readonly JsonSerializerOptions ResponseJson = Hosting.RestJson.Options;
+
+    /// <summary>How every stored response ends (Override is the last property); documents stored before did not.</summary>
+    private const string NoOverrideTail = "\"override\":null}";
+
+    public static HealthResponse ToResponse(HealthResult result, DateTime computedAt, TrendResponse trend, OverrideResponse? active) => new(
+        result.AccountId,
+        result.AsOf,
+        computedAt,
+        result.Score,
+        HealthRepository.BandName(result.Band),
+        new ScorecardRef(result.ScorecardId, result.ScorecardVersion),
+        trend,
+        result.Dimensions.Select(d => new DimensionResponse(d.Key, d.Score, d.Weight, d.EffectiveWeight,
+            d.Measures.Select(m => new MeasureResponse(m.Key, m.Metric, m.Value is { } v ? Math.Round(v, 4) : null, m.Score, m.Weight, m.EffectiveWeight, m.Explanation)).ToList())).ToList(),
+        result.Drivers.Select(d => new DriverResponse(d.Measure, d.Impact, d.Explanation)).ToList(),
+        active);
+
+    /// <summary>Score change against the snapshots 7 and 30 days before <paramref name="day"/> (null without either).</summary>
+    public static TrendResponse Trend(int? score, int day, Func<int, int?> scoreOn)
+    {
+        int? Delta(int days) => score is { } s && scoreOn(day - days) is { } before ? s - before : null;
+        return new TrendResponse(Delta(TrendDays[0]), Delta(TrendDays[1]));
+    }
+
+    public static string Serialize(HealthResponse response) => JsonSerializer.Serialize(response, ResponseJson);
+
+    public static OverrideResponse ToResponse(HealthOverride active) =>
+        new(active.Score, active.Band, active.Reason, active.ExpiresAt.UtcDateTime, active.SetBy, active.SetAt.UtcDateTime);
+
+    /// <summary>Whether <paramref name="json"/> is a stored response (not a document from before they were stored so).</summary>
+    public static bool IsResponse(string json) => json.EndsWith(NoOverrideTail, StringComparison.Ordinal);
+
+    /// <summary>The stored response with the active override (if any) in place of <c>null</c>.</summary>
+    public static string WithOverride(string json, HealthOverride? active) => active is null
+        ? json
+        : string.Concat(json.AsSpan(0, json.Length - "null}".Length), JsonSerializer.Serialize(ToResponse(active), ResponseJson), "}");
+
+    /// <summary>The engine result back from a stored document (measure values as served: rounded to 4 places).</summary>
+    public static HealthResult ToResult(string json)
+    {
+        if (!IsResponse(json))
+        {
+            return JsonSerializer.Deserialize<HealthResult>(json, AccountRepository.Json)!;
+        }
+
+        var r = JsonSerializer.Deserialize<HealthResponse>(json, ResponseJson)!;
+        return new HealthResult(
+            r.AccountId, r.AsOf, r.Score, r.Band is null ? null : Enum.Parse<Band>(r.Band, ignoreCase: true), r.Scorecard.Id, r.Scorecard.Version,
+            r.Dimensions.Select(d => new DimensionResult(d.Key, d.Score, d.Weight, d.EffectiveWeight,
+                d.Measures.Select(m => new MeasureResult(m.Key, m.Metric, m.Value, m.Score, m.Weight, m.EffectiveWeight, m.Explanation)).ToList())).ToList(),
+            r.Drivers.Select(d => new Driver(d.Measure, d.Impact, d.Explanation)).ToList());
+    }
+}
+
+/// <summary>A stored JSON response written as is (UTF-8, the content type <c>TypedResults.Ok</c> uses).</summary>
+internal sealed class StoredJsonResult(string json) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        httpContext.Response.ContentLength = bytes.Length;
+        return httpContext.Response.Body.WriteAsync(bytes, httpContext.RequestAborted).AsTask();
+    }
+}

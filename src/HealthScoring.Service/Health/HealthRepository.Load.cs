@@ -1,0 +1,267 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using HealthScoring.Scoring.Metrics;
+using HealthScoring.Service.Accounts;
+using HealthScoring.Service.Ingestion;
+
+namespace HealthScoring.Service.Health;
+
+/// <summary>
+/// Which usage rows scoring loads: every row (and the active users) from <see cref="FullFrom"/> to
+/// <see cref="ToDay"/>; before that, back to <see cref="NamedFrom"/>, only the rows of <see cref="EventNames"/>
+/// (and of each account's goal metrics when <see cref="GoalNames"/>) plus the account's last day with usage in
+/// that range (its other events summed). That one day keeps "days since last activity" and "no usage recorded
+/// yet" exactly as if the whole range had been loaded; no other measure reads before <see cref="FullFrom"/>
+/// except by name.
+/// </summary>
+/// <remarks>
+/// With <see cref="FoldOtherNames"/>, the full range comes as one row per day: the named events, and the others
+/// summed under <see cref="HealthRepository.OtherEvents"/> (the last day before the range always comes so).
+/// Without it (a measure sums the quantity of every name, where the order of a floating-point sum shows) every
+/// name is loaded by name.
+/// </remarks>
+internal sealed record UsageLoadPlan(
+    int FullFrom, int NamedFrom, int ToDay, IReadOnlySet<string> EventNames, bool GoalNames, bool WithFirstSeen, bool FoldOtherNames);
+
+/// <summary>What scoring reads of many accounts at once: CRM facts and the daily usage of <see cref="UsageLoadPlan"/>.</summary>
+internal sealed partial class HealthRepository
+{
+    public async Task<ScoringInputs?> LoadAsync(string accountId, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>
+        (await LoadManyAsync([accountId], fromDay, toDay, withFirstSeen, cancellationToken)).GetValueOrDefault(accountId);
+
+    /// <summary>Every usage row of the accounts from <paramref name="fromDay"/> to <paramref name="toDay"/>.</summary>
+    public Task<Dictionary<string, ScoringInputs>> LoadManyAsync(
+        IReadOnlyList<string> accountIds, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>
+        LoadManyAsync(accountIds, new UsageLoadPlan(fromDay, fromDay, toDay, new HashSet<string>(), false, withFirstSeen, FoldOtherNames: false), cancellationToken);
+
+    /// <summary>
+    /// The inputs of many accounts at once: a few queries per chunk of accounts (the usage rows come from range
+    /// reads of the (account, day) primary keys), so a full rescore does not pay per-account round trips. Reading
+    /// rows into .NET is the expensive part (a provider call per column), so chunks are read on
+    /// <see cref="LoadConnections"/> connections in parallel and only the rows of <paramref name="plan"/> are read.
+    /// </summary>
+    public async Task<Dictionary<string, ScoringInputs>> LoadManyAsync(
+        IReadOnlyList<string> accountIds, UsageLoadPlan plan, CancellationToken cancellationToken)
+    {
+        var chunkSize = Math.Clamp((accountIds.Count + LoadConnections - 1) / LoadConnections, 1, 500);
+        var chunks = accountIds.Chunk(chunkSize).ToList();
+        var workers = Math.Min(LoadConnections, chunks.Count);
+        // Task.Run: the SQLite provider completes "async" calls synchronously, so plain tasks would not overlap.
+        var parts = await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+        {
+            var part = new Dictionary<string, ScoringInputs>(StringComparer.Ordinal);
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            for (var i = worker; i < chunks.Count; i += workers)
+            {
+                await LoadChunkAsync(connection, chunks[i], plan, part, cancellationToken);
+            }
+
+            return part;
+        }, cancellationToken)));
+
+        var result = new Dictionary<string, ScoringInputs>(accountIds.Count, StringComparer.Ordinal);
+        foreach (var (accountId, inputs) in parts.SelectMany(p => p))
+        {
+            result[accountId] = inputs;
+        }
+
+        return result;
+    }
+
+    /// <summary>Connections a batch load reads on in parallel (the engine's CPU work runs after the load).</summary>
+    private const int LoadConnections = 2;
+
+    private static async Task LoadChunkAsync(
+        DbConnection connection, string[] chunk, UsageLoadPlan plan, Dictionary<string, ScoringInputs> result, CancellationToken cancellationToken)
+    {
+        var facts = (await connection.QueryAsync<FactsRow>(new CommandDefinition(
+            """
+            SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
+                   contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
+                   goals_json AS GoalsJson, dirty_version AS DirtyVersion
+            FROM accounts WHERE account_id IN @ids
+            """, new { ids = chunk }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
+
+        // Event names some measure reads by name: their rows are loaded as they are; every other event name of
+        // a day is folded into one entry (OtherEvents) with the day's remaining events and quantity, which is all
+        // any measure reads of them. Reading rows into .NET is what costs, and this makes it one row per day.
+        var eventNames = plan.EventNames
+            .Union(plan.GoalNames ? facts.SelectMany(f => f.Facts.Goals.Select(g => g.Metric)) : [], StringComparer.Ordinal).ToArray();
+        var (count, quantity) = eventNames.Length == 0
+            ? ("u.event_count", "u.quantity")
+            : ("CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.event_count END", "CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.quantity END");
+        var range = new { ids = chunk, plan.FullFrom, plan.NamedFrom, plan.ToDay, eventNames };
+        var usage = new Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>>(StringComparer.Ordinal);
+
+        if (!plan.FoldOtherNames)
+        {
+            await ReadNamedAsync(connection, usage, new CommandDefinition(
+                "SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN @ids AND day >= @FullFrom AND day <= @ToDay",
+                range, cancellationToken: cancellationToken));
+        }
+        else
+        {
+            await ReadDaysAsync(connection, usage, new CommandDefinition(
+                $"""
+                SELECT u.account_id, u.day, SUM({count}), SUM({quantity})
+                FROM usage_daily u
+                WHERE u.account_id IN @ids AND u.day >= @FullFrom AND u.day <= @ToDay
+                GROUP BY u.account_id, u.day
+                """, range, cancellationToken: cancellationToken));
+        }
+
+        if (plan.NamedFrom < plan.FullFrom)
+        {
+            // Each account's last day with usage before the full range: one index seek per account. (Scalar
+            // subqueries, not a join with GROUP BY: with one, SQLite scans every row of the account.)
+            await ReadDaysAsync(connection, usage, new CommandDefinition(
+                $"""
+                SELECT l.account_id, l.last_day,
+                       (SELECT SUM({count}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day),
+                       (SELECT SUM({quantity}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day)
+                FROM (SELECT a.account_id,
+                             (SELECT MAX(m.day) FROM usage_daily m
+                              WHERE m.account_id = a.account_id AND m.day >= @NamedFrom AND m.day < @FullFrom) AS last_day
+                      FROM accounts a WHERE a.account_id IN @ids) l
+                WHERE l.last_day IS NOT NULL
+                """, range, cancellationToken: cancellationToken));
+        }
+
+        if (eventNames.Length > 0)
+        {
+            await ReadNamedAsync(connection, usage, new CommandDefinition(
+                """
+                SELECT account_id, day, event_name, event_count, quantity FROM usage_daily
+                WHERE account_id IN @ids AND day >= @NamedFrom AND day <= @NamedTo AND event_name IN @eventNames
+                """, new { ids = chunk, plan.NamedFrom, NamedTo = plan.FoldOtherNames ? plan.ToDay : plan.FullFrom - 1, eventNames },
+                cancellationToken: cancellationToken));
+        }
+
+        // Users only on days with usage (as before): no measure reads a day without events.
+        var users = new Dictionary<string, Dictionary<int, List<string>>>(StringComparer.Ordinal);
+        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN @ids AND day >= @FullFrom AND day <= @ToDay",
+            range, cancellationToken: cancellationToken)))
+        {
+            Dictionary<int, List<string>>? days = null;
+            string? account = null;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(0);
+                if (id != account)
+                {
+                    account = id;
+                    days = users.TryGetValue(id, out var d) ? d : users[id] = [];
+                }
+
+                var day = reader.GetInt32(1);
+                (days!.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
+            }
+        }
+
+        var firstSeen = new Dictionary<string, Dictionary<string, DateOnly>>(StringComparer.Ordinal);
+        if (plan.WithFirstSeen)
+        {
+            foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
+                "SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN @ids GROUP BY account_id, event_name",
+                new { ids = chunk }, cancellationToken: cancellationToken)))
+            {
+                (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
+            }
+        }
+
+        foreach (var (row, accountFacts) in facts)
+        {
+            var accountUsers = users.GetValueOrDefault(row.AccountId);
+            var days = usage.GetValueOrDefault(row.AccountId)?.Select(d => new UsageDay(
+                UtcDay.ToDate(d.Key), d.Value, (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
+            // First-seen days are read only by onboarding milestones: without any configured, skip deriving them.
+            var seen = plan.WithFirstSeen ? firstSeen.GetValueOrDefault(row.AccountId) ?? NoFirstSeen : NoFirstSeen;
+            result[row.AccountId] = new ScoringInputs(accountFacts, new UsageHistory(days, seen), row.DirtyVersion);
+        }
+    }
+
+    /// <summary>
+    /// The key under which a day's events not read by name are summed. Not a valid event name (those have no
+    /// spaces or parentheses), so it never collides with one.
+    /// </summary>
+    internal const string OtherEvents = "(other events)";
+
+    private static readonly IReadOnlyDictionary<string, DateOnly> NoFirstSeen = new Dictionary<string, DateOnly>();
+
+    /// <summary>Adds (account, day, event_name, event_count, quantity) rows to the days (creating them as needed).</summary>
+    private static async Task ReadNamedAsync(
+        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(query);
+        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
+        string? account = null;
+        while (await reader.ReadAsync(query.CancellationToken))
+        {
+            var id = reader.GetString(0);
+            if (id != account)
+            {
+                account = id;
+                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
+            }
+
+            var day = reader.GetInt32(1);
+            (days!.TryGetValue(day, out var n) ? n : days[day] = new(StringComparer.Ordinal))[reader.GetString(2)] = new NameUsage(reader.GetInt64(3), reader.GetDouble(4));
+        }
+    }
+
+    /// <summary>Adds (account, day, other events, other quantity) rows: one per account and day.</summary>
+    private static async Task ReadDaysAsync(
+        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(query);
+        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
+        string? account = null;
+        while (await reader.ReadAsync(query.CancellationToken))
+        {
+            // Rows come grouped by account: look the account up once per group.
+            var id = reader.GetString(0);
+            if (id != account)
+            {
+                account = id;
+                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
+            }
+
+            var names = new Dictionary<string, NameUsage>(StringComparer.Ordinal);
+            var events = reader.GetInt64(2);
+            if (events > 0)
+            {
+                names[OtherEvents] = new NameUsage(events, reader.GetDouble(3));
+            }
+
+            days![reader.GetInt32(1)] = names;
+        }
+    }
+
+    private sealed class FactsRow
+    {
+        public string AccountId { get; init; } = "";
+        public string? Segment { get; init; }
+        public string? PlanName { get; init; }
+        public long? SeatsPurchased { get; init; }
+        public long? ContractStart { get; init; }
+        public long? RenewalDate { get; init; }
+        public long? FirstEventAt { get; init; }
+        public string? GoalsJson { get; init; }
+        public long DirtyVersion { get; init; }
+
+        public AccountFacts ToFacts() => new()
+        {
+            AccountId = AccountId,
+            Segment = Segment,
+            Plan = PlanName,
+            SeatsPurchased = (int?)SeatsPurchased,
+            StartDate = ContractStart is { } cs
+                ? UtcDay.ToDate((int)cs)
+                : FirstEventAt is { } f ? UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f))) : null,
+            RenewalDate = RenewalDate is { } rd ? UtcDay.ToDate((int)rd) : null,
+            Goals = GoalsJson is null ? [] : JsonSerializer.Deserialize<List<Goal>>(GoalsJson, AccountRepository.Json) ?? [],
+        };
+    }
+}
