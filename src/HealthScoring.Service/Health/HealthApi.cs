@@ -88,21 +88,15 @@ internal static class HealthApi
         // The override is shown only with today's score.
         var stored = await health.StoredAsync(accountId, now, cancellationToken);
         var active = day == today ? stored?.Override : null;
-        HealthResult? result = null;
-        var computedAt = now;
         if (stored is { Day: { } storedDay, Json: { } json } && storedDay == day)
         {
             // The hot path: the response was built when the score was saved.
-            if (HealthDocument.IsResponse(json))
-            {
-                return new StoredJsonResult(HealthDocument.WithOverride(json, active));
-            }
-
-            (result, computedAt) = (HealthDocument.ToResult(json), DateTimeOffset.FromUnixTimeMilliseconds(stored.ComputedAt));
+            return new StoredJsonResult(HealthDocument.WithOverride(json, active));
         }
 
         // A past day (or a score not stored yet): computed on demand, as of that day.
-        result ??= await scorer.ScoreAsOfAsync(accountId, day, cancellationToken);
+        var computedAt = now;
+        var result = await scorer.ScoreAsOfAsync(accountId, day, cancellationToken);
         if (result is null)
         {
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));

@@ -18,9 +18,6 @@ internal static class HealthDocument
     /// <summary>The REST JSON conventions: the stored bytes are what the endpoint would write.</summary>
     public static readonly JsonSerializerOptions ResponseJson = Hosting.RestJson.Options;
 
-    /// <summary>How every stored response ends (Override is the last property); documents stored before did not.</summary>
-    private const string NoOverrideTail = "\"override\":null}";
-
     public static HealthResponse ToResponse(HealthResult result, DateTime computedAt, TrendResponse trend, OverrideResponse? active) => new(
         result.AccountId,
         result.AsOf,
@@ -46,29 +43,10 @@ internal static class HealthDocument
     public static OverrideResponse ToResponse(HealthOverride active) =>
         new(active.Score, active.Band, active.Reason, active.ExpiresAt.UtcDateTime, active.SetBy, active.SetAt.UtcDateTime);
 
-    /// <summary>Whether <paramref name="json"/> is a stored response (not a document from before they were stored so).</summary>
-    public static bool IsResponse(string json) => json.EndsWith(NoOverrideTail, StringComparison.Ordinal);
-
     /// <summary>The stored response with the active override (if any) in place of <c>null</c>.</summary>
     public static string WithOverride(string json, HealthOverride? active) => active is null
         ? json
         : string.Concat(json.AsSpan(0, json.Length - "null}".Length), JsonSerializer.Serialize(ToResponse(active), ResponseJson), "}");
-
-    /// <summary>The engine result back from a stored document (measure values as served: rounded to 4 places).</summary>
-    public static HealthResult ToResult(string json)
-    {
-        if (!IsResponse(json))
-        {
-            return JsonSerializer.Deserialize<HealthResult>(json, AccountRepository.Json)!;
-        }
-
-        var r = JsonSerializer.Deserialize<HealthResponse>(json, ResponseJson)!;
-        return new HealthResult(
-            r.AccountId, r.AsOf, r.Score, r.Band is null ? null : Enum.Parse<Band>(r.Band, ignoreCase: true), r.Scorecard.Id, r.Scorecard.Version,
-            r.Dimensions.Select(d => new DimensionResult(d.Key, d.Score, d.Weight, d.EffectiveWeight,
-                d.Measures.Select(m => new MeasureResult(m.Key, m.Metric, m.Value, m.Score, m.Weight, m.EffectiveWeight, m.Explanation)).ToList())).ToList(),
-            r.Drivers.Select(d => new Driver(d.Measure, d.Impact, d.Explanation)).ToList());
-    }
 }
 
 /// <summary>A stored JSON response written as is (UTF-8, the content type <c>TypedResults.Ok</c> uses).</summary>

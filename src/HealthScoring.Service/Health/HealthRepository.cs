@@ -182,16 +182,6 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         return command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The stored current health of the account's latest day, or null when it was never scored.</summary>
-    public async Task<(HealthResult Result, long ComputedAt)?> CurrentAsync(string accountId, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<(string? Json, long? ComputedAt)>(new CommandDefinition(
-            "SELECT health_json, health_computed_at FROM accounts WHERE account_id = @accountId",
-            new { accountId }, cancellationToken: cancellationToken));
-        return row.Json is null ? null : (HealthDocument.ToResult(row.Json), row.ComputedAt ?? 0);
-    }
-
     /// <summary>
     /// What GET .../health serves for today: the stored document, its day, and the CSM override if one is
     /// active at <paramref name="now"/>. One indexed single-row read; null when the account does not exist.

@@ -257,7 +257,9 @@ public sealed class StoreContractTests(string providerName)
 
         var history = await health.HistoryAsync("h1", today - 10, today, CancellationToken.None);
         Assert.That(history.Select(h => h.Day), Is.EqualTo(new long[] { today - 3, today - 2, today - 1, today }));
-        Assert.That((await health.CurrentAsync("h1", CancellationToken.None))?.Result.AsOf, Is.EqualTo(UtcDay.ToDate(today)));
+        var stored = await health.StoredAsync("h1", Now, CancellationToken.None);
+        Assert.That(stored?.Day, Is.EqualTo(today));
+        Assert.That(System.Text.Json.JsonDocument.Parse(stored!.Json!).RootElement.GetProperty("asOf").GetString(), Is.EqualTo(UtcDay.ToDate(today).ToString("yyyy-MM-dd")));
         var stillDue = await health.DueAsync(today, today - 400, 100, CancellationToken.None);
         Assert.That(stillDue.Select(d => d.AccountId), Is.EqualTo(new[] { "h2" }));
 
