@@ -7,8 +7,13 @@ internal sealed class ScoringOptions
 {
     public const string Section = "HealthScoring:Scoring";
 
-    /// <summary>How often the scorer looks for changed accounts (scores are fresh within about this, plus the work).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How often the scorer looks for changed accounts: scores are fresh within about this plus one round's
+    /// work (the promise is 60 s). An account that keeps receiving events is rescored once per interval, not
+    /// once per event, so a longer interval leaves more of the machine to ingestion (measured: 2 s cost 40% of
+    /// the ingest rate with 10,000 busy accounts).
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Accounts taken per round; their snapshots are written in one transaction.</summary>
     [Range(1, 10_000)]
