@@ -9,27 +9,11 @@ namespace HealthScoring.Service.Tests.Accounts;
 
 /// <summary>CRM upserts: create, replace, enrich accounts first seen in events; every bad field named.</summary>
 [TestFixture]
-public sealed class AccountsApiTests
+public sealed class AccountsApiTests : ServiceFixture
 {
-    private ServiceProcess _service = null!;
-    private HttpClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _service = await ServiceProcess.StartAsync();
-        _admin = _service.RestClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _admin.Dispose();
-        await _service.DisposeAsync();
-    }
 
     private Task<HttpResponseMessage> PutAsync(string id, string json, HttpClient? client = null) =>
-        (client ?? _admin).PutAsync($"/api/v1/accounts/{id}", new StringContent(json, Encoding.UTF8, "application/json"));
+        (client ?? Admin).PutAsync($"/api/v1/accounts/{id}", new StringContent(json, Encoding.UTF8, "application/json"));
 
     [Test]
     public async Task Put_NewAccount_Is201_ThenReplacingIs200()
@@ -60,7 +44,7 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Put_AccountFirstSeenInEvents_KeepsItsUsage()
     {
-        using var grpc = _service.GrpcClient();
+        using var grpc = Service.GrpcClient();
         await grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("enrich", 7, accounts: 1, accountPrefix: "crm-enrich"));
 
         using var response = await PutAsync("crm-enrich-0", """{"name":"Enriched","seatsPurchased":5}""");
@@ -91,7 +75,7 @@ public sealed class AccountsApiTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(problem.GetProperty("errors").GetProperty(field)[0].GetString(), Does.Contain(reason));
-        Assert.That(await _admin.EventCountAsync("crm-bad"), Is.Null, "nothing was stored");
+        Assert.That(await Admin.EventCountAsync("crm-bad"), Is.Null, "nothing was stored");
     }
 
     [Test]
@@ -107,8 +91,8 @@ public sealed class AccountsApiTests
     [Test]
     public async Task Put_WithReadOnlyKey_Is403_AndWithWriteKeyWorks()
     {
-        using var reader = _service.RestClient(await _admin.CreateKeyAsync("crm reader", "read"));
-        using var writer = _service.RestClient(await _admin.CreateKeyAsync("crm writer", "write"));
+        using var reader = Service.RestClient(await Admin.CreateKeyAsync("crm reader", "read"));
+        using var writer = Service.RestClient(await Admin.CreateKeyAsync("crm writer", "write"));
 
         using var refused = await PutAsync("crm-scope", """{"name":"x"}""", reader);
         using var accepted = await PutAsync("crm-scope", """{"name":"x"}""", writer);
@@ -125,7 +109,7 @@ public sealed class AccountsApiTests
         await PutAsync("crm-series", """{"mrr":150,"seatsPurchased":12}""");
         await PutAsync("crm-series", """{"mrr":150,"seatsPurchased":12,"status":"churned","churnedAt":"2026-11-01T00:00:00Z"}""");
 
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_service.DatabasePath};Mode=ReadOnly");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Service.DatabasePath};Mode=ReadOnly");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM account_changes WHERE account_id = 'crm-series'";

@@ -8,30 +8,14 @@ namespace HealthScoring.Service.Tests.Auth;
 
 /// <summary>Keys and scopes on the REST port; problem details for every refusal.</summary>
 [TestFixture]
-public sealed class RestAuthTests
+public sealed class RestAuthTests : ServiceFixture
 {
-    private ServiceProcess _service = null!;
-    private HttpClient _admin = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _service = await ServiceProcess.StartAsync();
-        _admin = _service.RestClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _admin.Dispose();
-        await _service.DisposeAsync();
-    }
 
     [TestCase("/healthz")]
     [TestCase("/readyz")]
     public async Task HealthChecks_NeedNoKey(string path)
     {
-        using var anonymous = _service.RestClient(key: null);
+        using var anonymous = Service.RestClient(key: null);
 
         using var response = await anonymous.GetAsync(path);
 
@@ -44,7 +28,7 @@ public sealed class RestAuthTests
     [TestCase("/no/such/route")]
     public async Task EverythingElse_WithoutKey_Is401Problem(string path)
     {
-        using var anonymous = _service.RestClient(key: null);
+        using var anonymous = Service.RestClient(key: null);
 
         using var response = await anonymous.GetAsync(path);
 
@@ -56,7 +40,7 @@ public sealed class RestAuthTests
     [Test]
     public async Task UnknownKey_Is401()
     {
-        using var stranger = _service.RestClient(key: "hs_unknown");
+        using var stranger = Service.RestClient(key: "hs_unknown");
 
         using var response = await stranger.GetAsync("/api/v1/accounts/x");
 
@@ -66,7 +50,7 @@ public sealed class RestAuthTests
     [Test]
     public async Task ReadKey_OnAdminRoute_Is403Problem()
     {
-        using var reader = _service.RestClient(await _admin.CreateKeyAsync("reader", "read"));
+        using var reader = Service.RestClient(await Admin.CreateKeyAsync("reader", "read"));
 
         using var list = await reader.GetAsync("/api/v1/api-keys");
         using var account = await reader.GetAsync("/api/v1/accounts/nobody");
@@ -79,7 +63,7 @@ public sealed class RestAuthTests
     [Test]
     public async Task IngestKey_OnRestGet_Is403()
     {
-        using var sender = _service.RestClient(await _admin.CreateKeyAsync("sender", "ingest"));
+        using var sender = Service.RestClient(await Admin.CreateKeyAsync("sender", "ingest"));
 
         using var response = await sender.GetAsync("/api/v1/accounts/x");
 
@@ -89,7 +73,7 @@ public sealed class RestAuthTests
     [Test]
     public async Task OpenApiDocument_WithReadKey_DescribesTheRoutes()
     {
-        using var response = await _admin.GetAsync("/swagger/v1/swagger.json");
+        using var response = await Admin.GetAsync("/swagger/v1/swagger.json");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("/api/v1/accounts/{accountId}").And.Contain("/api/v1/api-keys"));
@@ -98,11 +82,11 @@ public sealed class RestAuthTests
     [Test]
     public async Task CreateKey_ShowsSecretOnce_AndListNeverShowsIt()
     {
-        using var created = await _admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "crm", scopes = new[] { "read", "write" } });
+        using var created = await Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "crm", scopes = new[] { "read", "write" } });
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
         var secret = body.GetProperty("key").GetString()!;
 
-        var list = await _admin.GetStringAsync("/api/v1/api-keys");
+        var list = await Admin.GetStringAsync("/api/v1/api-keys");
 
         Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         Assert.That(created.Headers.Location?.ToString(), Does.StartWith("/api/v1/api-keys/key_"));
@@ -115,7 +99,7 @@ public sealed class RestAuthTests
     [TestCase("""{"name":"x","scopes":[]}""", "scopes", "at least one")]
     public async Task CreateKey_InvalidRequest_Is400WithFieldErrors(string json, string field, string message)
     {
-        using var response = await _admin.PostAsync("/api/v1/api-keys", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Admin.PostAsync("/api/v1/api-keys", new StringContent(json, Encoding.UTF8, "application/json"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -127,7 +111,7 @@ public sealed class RestAuthTests
     [TestCase("{\"name\": 5, \"scopes\": \"read\"}")]
     public async Task CreateKey_MalformedJson_Is400ProblemSayingWhy(string json)
     {
-        using var response = await _admin.PostAsync("/api/v1/api-keys", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Admin.PostAsync("/api/v1/api-keys", new StringContent(json, Encoding.UTF8, "application/json"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -143,7 +127,7 @@ public sealed class RestAuthTests
         // resetting a connection that is still uploading.
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/api-keys") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.ExpectContinue = true;
-        using var response = await _admin.SendAsync(request);
+        using var response = await Admin.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
     }
@@ -151,14 +135,14 @@ public sealed class RestAuthTests
     [Test]
     public async Task DeletedKey_StopsWorking()
     {
-        using var created = await _admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "temp", scopes = new[] { "read" } });
+        using var created = await Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "temp", scopes = new[] { "read" } });
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
-        using var temp = _service.RestClient(body.GetProperty("key").GetString());
+        using var temp = Service.RestClient(body.GetProperty("key").GetString());
         Assert.That((await temp.GetAsync("/api/v1/accounts/x")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
 
-        using var deleted = await _admin.DeleteAsync($"/api/v1/api-keys/{body.GetProperty("id").GetString()}");
+        using var deleted = await Admin.DeleteAsync($"/api/v1/api-keys/{body.GetProperty("id").GetString()}");
         using var after = await temp.GetAsync("/api/v1/accounts/x");
-        using var again = await _admin.DeleteAsync($"/api/v1/api-keys/{body.GetProperty("id").GetString()}");
+        using var again = await Admin.DeleteAsync($"/api/v1/api-keys/{body.GetProperty("id").GetString()}");
 
         Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(after.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));

@@ -10,27 +10,12 @@ namespace HealthScoring.Service.Tests.Grpc;
 /// <summary>The gRPC protocol layer over real HTTP/2, byte by byte.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.Self)]
-public sealed class GrpcProtocolTests
+public sealed class GrpcProtocolTests : ServiceFixture
 {
-    private ServiceProcess _service = null!;
-    private GrpcTestClient _client = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
-        _service = await ServiceProcess.StartAsync(settings: new Dictionary<string, string>
-        {
-            ["HealthScoring:Grpc:MaxMessageBytes"] = "65536",
-        });
-        _client = _service.GrpcClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _service.DisposeAsync();
-    }
+        ["HealthScoring:Grpc:MaxMessageBytes"] = "65536",
+    };
 
     [Test]
     public async Task Ingest_FrameSplitAcrossReads_IsReassembled()
@@ -39,7 +24,7 @@ public sealed class GrpcProtocolTests
         // Header split inside the length, payload split in three.
         var chunks = new[] { frame[..2], frame[2..4], frame[4..30], frame[30..100], frame[100..] };
 
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, chunks, pauseBetweenChunks: TimeSpan.FromMilliseconds(30));
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, chunks, pauseBetweenChunks: TimeSpan.FromMilliseconds(30));
 
         Assert.That(reply.Status, Is.EqualTo(0), reply.Message);
         Assert.That(reply.Single(IngestResponse.Parser).Accepted, Is.EqualTo(20));
@@ -52,7 +37,7 @@ public sealed class GrpcProtocolTests
         // Two messages in one write, then one message split across two writes, then the last alone.
         var chunks = new[] { frames[0].Concat(frames[1]).Concat(frames[2][..7]).ToArray(), frames[2][7..], frames[3] };
 
-        var reply = await _client.SendAsync(GrpcTestClient.IngestStream, chunks, pauseBetweenChunks: TimeSpan.FromMilliseconds(20));
+        var reply = await Grpc.SendAsync(GrpcTestClient.IngestStream, chunks, pauseBetweenChunks: TimeSpan.FromMilliseconds(20));
 
         Assert.That(reply.Status, Is.EqualTo(0), reply.Message);
         var response = reply.Single(IngestResponse.Parser);
@@ -63,7 +48,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task Ingest_DeclaredLengthOverLimit_IsResourceExhausted()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(new byte[10], declaredLength: 70_000)]);
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(new byte[10], declaredLength: 70_000)]);
 
         Assert.That(reply.Status, Is.EqualTo(8));
         Assert.That(reply.Message, Does.Contain("larger than max").And.Contain("65536"));
@@ -78,7 +63,7 @@ public sealed class GrpcProtocolTests
             zip.Write(new byte[1_000_000]);
         }
 
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(buffer.ToArray(), flag: 1)],
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(buffer.ToArray(), flag: 1)],
             headers: new Dictionary<string, string> { ["grpc-encoding"] = "gzip" });
 
         Assert.That(reply.Status, Is.EqualTo(8));
@@ -88,7 +73,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task Ingest_GzipCompressedMessage_IsAccepted()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest,
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest,
             [GrpcTestClient.Frame(Events.Batch("gz", 5, accountPrefix: "gz"), gzip: true)],
             headers: new Dictionary<string, string> { ["grpc-encoding"] = "gzip" });
 
@@ -102,7 +87,7 @@ public sealed class GrpcProtocolTests
     {
         var payload = Events.Batch("flag", 1).ToByteArray();
 
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(payload, flag)]);
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes(payload, flag)]);
 
         Assert.That(reply.Status, Is.EqualTo(13));
         Assert.That(reply.Message, Does.Contain(expected));
@@ -111,7 +96,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task Ingest_UnsupportedEncoding_IsUnimplementedAndListsSupported()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("enc", 1))],
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("enc", 1))],
             headers: new Dictionary<string, string> { ["grpc-encoding"] = "snappy" });
 
         Assert.That(reply.Status, Is.EqualTo(12));
@@ -123,7 +108,7 @@ public sealed class GrpcProtocolTests
     {
         var frame = GrpcTestClient.Frame(Events.Batch("deadline", 2, accountPrefix: "deadline"));
 
-        var reply = await _client.SendAsync(GrpcTestClient.IngestStream, [frame, frame],
+        var reply = await Grpc.SendAsync(GrpcTestClient.IngestStream, [frame, frame],
             headers: new Dictionary<string, string> { ["grpc-timeout"] = "300m" },
             pauseBetweenChunks: TimeSpan.FromSeconds(2));
 
@@ -134,7 +119,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task Ingest_InvalidTimeoutHeader_IsInvalidArgument()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("tmo", 1))],
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("tmo", 1))],
             headers: new Dictionary<string, string> { ["grpc-timeout"] = "soon" });
 
         Assert.That(reply.Status, Is.EqualTo(3));
@@ -143,7 +128,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task UnknownMethod_IsUnimplemented()
     {
-        var reply = await _client.CallAsync("/healthscoring.v1.IngestionService/Delete", Events.Batch("x", 1));
+        var reply = await Grpc.CallAsync("/healthscoring.v1.IngestionService/Delete", Events.Batch("x", 1));
 
         Assert.That(reply.Status, Is.EqualTo(12));
         Assert.That(reply.Message, Does.Contain("/healthscoring.v1.IngestionService/Delete"));
@@ -152,7 +137,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task WrongContentType_Is415WithGrpcStatus()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("ct", 1))], contentType: "application/json");
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.Frame(Events.Batch("ct", 1))], contentType: "application/json");
 
         Assert.That(reply.HttpStatus, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
         Assert.That(reply.Status, Is.EqualTo(13));
@@ -162,7 +147,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task MalformedProtobuf_IsInvalidArgument()
     {
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes([0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 0x01])]);
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [GrpcTestClient.FrameBytes([0x0A, 0xFF, 0xFF, 0xFF, 0x7F, 0x01])]);
 
         Assert.That(reply.Status, Is.EqualTo(3));
         Assert.That(reply.Message, Does.Contain("healthscoring.v1.IngestRequest"));
@@ -171,7 +156,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task Unary_TwoMessages_IsInternal()
     {
-        var reply = await _client.CallAsync(GrpcTestClient.Ingest, Events.Batch("two-a", 1), Events.Batch("two-b", 1));
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("two-a", 1), Events.Batch("two-b", 1));
 
         Assert.That(reply.Status, Is.EqualTo(13));
         Assert.That(reply.Message, Does.Contain("more than one"));
@@ -182,7 +167,7 @@ public sealed class GrpcProtocolTests
     {
         var frame = GrpcTestClient.Frame(Events.Batch("cut", 3));
 
-        var reply = await _client.SendAsync(GrpcTestClient.Ingest, [frame[..^4]]);
+        var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [frame[..^4]]);
 
         Assert.That(reply.Status, Is.EqualTo(13));
         Assert.That(reply.Message, Does.Contain("incomplete"));
@@ -191,7 +176,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task HealthCheck_NeedsNoKey_AndReportsServing()
     {
-        using var anonymous = _service.GrpcClient(key: null);
+        using var anonymous = Service.GrpcClient(key: null);
 
         var reply = await anonymous.CallAsync("/grpc.health.v1.Health/Check", new HealthCheckRequest());
 
@@ -202,7 +187,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task HealthCheck_UnknownService_IsNotFound()
     {
-        var reply = await _client.CallAsync("/grpc.health.v1.Health/Check", new HealthCheckRequest { Service = "nope" });
+        var reply = await Grpc.CallAsync("/grpc.health.v1.Health/Check", new HealthCheckRequest { Service = "nope" });
 
         Assert.That(reply.Status, Is.EqualTo(5));
     }
@@ -210,7 +195,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task RestRoutes_AreNotServedOnTheGrpcPort()
     {
-        var reply = await _client.SendAsync("/api/v1/accounts/x", [], method: "GET");
+        var reply = await Grpc.SendAsync("/api/v1/accounts/x", [], method: "GET");
 
         Assert.That(reply.Status, Is.Not.EqualTo(0));
         Assert.That(reply.Metadata.ContainsKey("grpc-status"), Is.True);
@@ -219,7 +204,7 @@ public sealed class GrpcProtocolTests
     [Test]
     public async Task GrpcCalls_AreNotServedOnTheRestPort()
     {
-        using var http = _service.RestClient();
+        using var http = Service.RestClient();
         using var content = new ByteArrayContent(GrpcTestClient.Frame(Events.Batch("rest", 1)));
         content.Headers.ContentType = new("application/grpc");
 

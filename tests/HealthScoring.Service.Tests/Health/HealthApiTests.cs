@@ -9,31 +9,14 @@ namespace HealthScoring.Service.Tests.Health;
 
 /// <summary>Events in over gRPC, scores out over REST: explanation, history, back-fill, scorecard changes, overrides.</summary>
 [TestFixture]
-public sealed class HealthApiTests
+public sealed class HealthApiTests : ServiceFixture
 {
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
+    {
+        ["HealthScoring:Scoring:PollInterval"] = "00:00:00.200",
+    };
+
     private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
-    private ServiceProcess _service = null!;
-    private HttpClient _admin = null!;
-    private GrpcTestClient _grpc = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _service = await ServiceProcess.StartAsync(settings: new Dictionary<string, string>
-        {
-            ["HealthScoring:Scoring:PollInterval"] = "00:00:00.200",
-        });
-        _admin = _service.RestClient();
-        _grpc = _service.GrpcClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _admin.Dispose();
-        _grpc.Dispose();
-        await _service.DisposeAsync();
-    }
 
     [Test]
     public async Task EventsInOverGrpc_ScoreOutOverRest_WithExplanation()
@@ -82,7 +65,7 @@ public sealed class HealthApiTests
         Assert.That(after.First().GetProperty("date").GetString(), Is.EqualTo(Day(20)));
         Assert.That(after.Last().GetProperty("date").GetString(), Is.EqualTo(Day(0)));
 
-        using var asOf = await _admin.GetAsync($"/api/v1/accounts/h-backfill/health?asOf={Day(15)}");
+        using var asOf = await Admin.GetAsync($"/api/v1/accounts/h-backfill/health?asOf={Day(15)}");
         var pastHealth = await asOf.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(pastHealth.GetProperty("asOf").GetString(), Is.EqualTo(Day(15)));
         Assert.That(pastHealth.GetProperty("score").GetInt32(), Is.EqualTo(day15.GetProperty("score").GetInt32()), "asOf and history agree");
@@ -103,9 +86,9 @@ public sealed class HealthApiTests
 
         Assert.That(v2.GetProperty("version").GetInt32(), Is.EqualTo(2));
         Assert.That(second.GetProperty("band").GetString(), Is.EqualTo("green"));
-        var versions = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/vip/versions");
+        var versions = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/vip/versions");
         Assert.That(versions.GetArrayLength(), Is.EqualTo(2), "every change is kept");
-        var old = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/vip?version=1");
+        var old = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/vip?version=1");
         Assert.That(old.GetProperty("bands").GetProperty("greenFrom").GetDouble(), Is.EqualTo(99));
     }
 
@@ -114,12 +97,12 @@ public sealed class HealthApiTests
     [TestCase("""{"name":"x","dimensions":[{"key":"deployment","weight":1,"measures":[{"key":"a","metric":"vibes","scoring":{"type":"linear","zeroAt":0,"fullAt":1}}]},{"key":"engagement","weight":1,"measures":[{"key":"b","metric":"active_days","scoring":{"type":"linear","zeroAt":0,"fullAt":1}}]},{"key":"adoption","weight":1,"measures":[{"key":"c","metric":"active_days","scoring":{"type":"linear","zeroAt":0,"fullAt":1}}]},{"key":"roi","weight":1,"measures":[{"key":"d","metric":"active_days","scoring":{"type":"linear","zeroAt":3,"fullAt":3}}]}]}""", "dimensions[0].measures[0].metric")]
     public async Task PutScorecard_Invalid_Is400WithTheFieldPath(string json, string field)
     {
-        using var response = await _admin.PutAsync("/api/v1/scorecards/broken", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Admin.PutAsync("/api/v1/scorecards/broken", new StringContent(json, Encoding.UTF8, "application/json"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(problem.GetProperty("errors").EnumerateObject().Select(p => p.Name), Does.Contain(field));
-        using var get = await _admin.GetAsync("/api/v1/scorecards/broken");
+        using var get = await Admin.GetAsync("/api/v1/scorecards/broken");
         Assert.That(get.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "nothing stored");
     }
 
@@ -129,11 +112,11 @@ public sealed class HealthApiTests
         await SendAsync("h-override", [(0, "login", "ann")]);
         var computed = await WaitForHealthAsync("h-override", h => h.GetProperty("score").ValueKind == JsonValueKind.Number);
 
-        using var set = await _admin.PutAsJsonAsync("/api/v1/accounts/h-override/health/override",
+        using var set = await Admin.PutAsJsonAsync("/api/v1/accounts/h-override/health/override",
             new { band = "red", reason = "Champion left last week", expiresAt = DateTimeOffset.UtcNow.AddDays(14) });
-        var withOverride = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/h-override/health");
-        using var cleared = await _admin.DeleteAsync("/api/v1/accounts/h-override/health/override");
-        var afterClear = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/h-override/health");
+        var withOverride = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/h-override/health");
+        using var cleared = await Admin.DeleteAsync("/api/v1/accounts/h-override/health/override");
+        var afterClear = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/h-override/health");
 
         Assert.That(set.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(withOverride.GetProperty("score").GetInt32(), Is.EqualTo(computed.GetProperty("score").GetInt32()), "never replaces the computed score");
@@ -150,7 +133,7 @@ public sealed class HealthApiTests
     [TestCase("""{"score":101,"reason":"x","expiresAt":"2099-01-01T00:00:00Z"}""", "score")]
     public async Task Override_Invalid_Is400(string json, string field)
     {
-        using var response = await _admin.PutAsync("/api/v1/accounts/h-e2e/health/override", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Admin.PutAsync("/api/v1/accounts/h-e2e/health/override", new StringContent(json, Encoding.UTF8, "application/json"));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -161,7 +144,7 @@ public sealed class HealthApiTests
     [TestCase("2999-01-01", "asOf")]
     public async Task Health_BadAsOf_Is400(string asOf, string field)
     {
-        using var response = await _admin.GetAsync($"/api/v1/accounts/h-e2e/health?asOf={asOf}");
+        using var response = await Admin.GetAsync($"/api/v1/accounts/h-e2e/health?asOf={asOf}");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain(field));
@@ -170,7 +153,7 @@ public sealed class HealthApiTests
     [Test]
     public async Task Health_UnknownAccount_Is404()
     {
-        using var response = await _admin.GetAsync("/api/v1/accounts/nobody-here/health");
+        using var response = await Admin.GetAsync("/api/v1/accounts/nobody-here/health");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
@@ -180,7 +163,7 @@ public sealed class HealthApiTests
     {
         await SendAsync("h-rescore", [(0, "login", "ann")]);
 
-        using var response = await _admin.PostAsJsonAsync("/api/v1/rescore", new { accountIds = new[] { "h-rescore", "missing" }, from = Today.AddDays(-5) });
+        using var response = await Admin.PostAsJsonAsync("/api/v1/rescore", new { accountIds = new[] { "h-rescore", "missing" }, from = Today.AddDays(-5) });
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -198,20 +181,20 @@ public sealed class HealthApiTests
 
     private async Task PutAccountAsync(string id, string json)
     {
-        using var response = await _admin.PutAsync($"/api/v1/accounts/{id}", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Admin.PutAsync($"/api/v1/accounts/{id}", new StringContent(json, Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
     }
 
     private async Task<JsonElement> PutScorecardAsync(string id, double bandsGreenFrom)
     {
-        var card = await _admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/default");
+        var card = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/default");
         var node = System.Text.Json.Nodes.JsonNode.Parse(card.GetRawText())!.AsObject();
         node["id"] = id;
         node["name"] = "VIP";
         node["priority"] = 5;
         node["appliesTo"] = System.Text.Json.Nodes.JsonNode.Parse("""{"segments":["vip"]}""");
         node["bands"] = System.Text.Json.Nodes.JsonNode.Parse($$"""{"yellowFrom":{{bandsGreenFrom / 2}},"greenFrom":{{bandsGreenFrom}}}""");
-        using var response = await _admin.PutAsync($"/api/v1/scorecards/{id}", new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"));
+        using var response = await Admin.PutAsync($"/api/v1/scorecards/{id}", new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
@@ -226,7 +209,7 @@ public sealed class HealthApiTests
             batch.Events.Add(Events.One(account, Guid.NewGuid().ToString("N"), name, user, at));
         }
 
-        var reply = await _grpc.CallAsync(GrpcTestClient.Ingest, batch);
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, batch);
         Assert.That(reply.Single(IngestResponse.Parser).Accepted, Is.EqualTo(batch.Events.Count), reply.Message);
     }
 
@@ -236,7 +219,7 @@ public sealed class HealthApiTests
         JsonElement last = default;
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await _admin.GetAsync($"/api/v1/accounts/{account}/health");
+            using var response = await Admin.GetAsync($"/api/v1/accounts/{account}/health");
             if (response.IsSuccessStatusCode)
             {
                 last = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -259,7 +242,7 @@ public sealed class HealthApiTests
         var last = new List<JsonElement>();
         while (DateTime.UtcNow < deadline)
         {
-            last = (await _admin.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{account}/health/history?from={Day(days + 5)}")).EnumerateArray().ToList();
+            last = (await Admin.GetFromJsonAsync<JsonElement>($"/api/v1/accounts/{account}/health/history?from={Day(days + 5)}")).EnumerateArray().ToList();
             if (last.Count >= days && (until is null || until(last)))
             {
                 return last;

@@ -6,32 +6,20 @@ namespace HealthScoring.Service.Tests.Ingestion;
 
 /// <summary>Bad input gets a precise answer; valid events beside it are stored; the service stays up.</summary>
 [TestFixture]
-public sealed class BadInputTests
+public sealed class BadInputTests : ServiceFixture
 {
     private const int MaxBatch = 50;
-    private ServiceProcess _service = null!;
-    private GrpcTestClient _grpc = null!;
-    private HttpClient _rest = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    private protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
-        _service = await ServiceProcess.StartAsync(settings: new Dictionary<string, string>
-        {
-            ["HealthScoring:Ingestion:MaxBatchEvents"] = MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        _grpc = _service.GrpcClient();
-        _rest = _service.RestClient();
-    }
+        ["HealthScoring:Ingestion:MaxBatchEvents"] = MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void ServiceSurvived()
     {
-        _grpc.Dispose();
-        _rest.Dispose();
-        Assert.That(_service.HasExited, Is.False, "the service survived every bad input");
-        Assert.That(_service.Output, Does.Not.Contain("Unhandled exception").And.Not.Contain("fail:"));
-        await _service.DisposeAsync();
+        Assert.That(Service.HasExited, Is.False, "the service survived every bad input");
+        Assert.That(Service.Output, Does.Not.Contain("Unhandled exception").And.Not.Contain("fail:"));
     }
 
     private static IEnumerable<TestCaseData> InvalidEvents()
@@ -82,7 +70,7 @@ public sealed class BadInputTests
         batch.Events.Add(bad);
         batch.Events.Add(Events.One(account, "good-2"));
 
-        var reply = await _grpc.CallAsync(GrpcTestClient.Ingest, batch);
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, batch);
 
         Assert.That(reply.Status, Is.EqualTo(0), reply.Message);
         var response = reply.Single(IngestResponse.Parser);
@@ -94,7 +82,7 @@ public sealed class BadInputTests
             Assert.That(response.Rejected[0].Field, Is.EqualTo(field));
             Assert.That(response.Rejected[0].Reason, Does.Contain(reason));
         });
-        Assert.That(await _rest.EventCountAsync(account), Is.EqualTo(2), "the valid neighbours were stored");
+        Assert.That(await Admin.EventCountAsync(account), Is.EqualTo(2), "the valid neighbours were stored");
     }
 
     [Test]
@@ -104,7 +92,7 @@ public sealed class BadInputTests
         var second = Events.Batch("idx-b", 3, accounts: 1, accountPrefix: "bad-stream");
         second.Events[1].Name = "";
 
-        var response = (await _grpc.CallAsync(GrpcTestClient.IngestStream, first, second)).Single(IngestResponse.Parser);
+        var response = (await Grpc.CallAsync(GrpcTestClient.IngestStream, first, second)).Single(IngestResponse.Parser);
 
         Assert.That(response.Accepted, Is.EqualTo(5));
         Assert.That(response.Rejected.Single().Index, Is.EqualTo(4));
@@ -113,7 +101,7 @@ public sealed class BadInputTests
     [Test]
     public async Task Ingest_EmptyBatch_IsInvalidArgument()
     {
-        var reply = await _grpc.CallAsync(GrpcTestClient.Ingest, new IngestRequest());
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, new IngestRequest());
 
         Assert.That(reply.Status, Is.EqualTo(3));
         Assert.That(reply.Message, Does.Contain("no events"));
@@ -122,29 +110,29 @@ public sealed class BadInputTests
     [Test]
     public async Task Ingest_OverLongBatch_IsInvalidArgumentAndStoresNothing()
     {
-        var reply = await _grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("long", MaxBatch + 1, accounts: 1, accountPrefix: "bad-long"));
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("long", MaxBatch + 1, accounts: 1, accountPrefix: "bad-long"));
 
         Assert.That(reply.Status, Is.EqualTo(3));
         Assert.That(reply.Message, Does.Contain($"at most {MaxBatch}"));
-        Assert.That(await _rest.EventCountAsync("bad-long-0"), Is.Null);
+        Assert.That(await Admin.EventCountAsync("bad-long-0"), Is.Null);
     }
 
     [Test]
     public async Task Ingest_MissingKey_IsUnauthenticated()
     {
-        using var anonymous = _service.GrpcClient(key: null);
+        using var anonymous = Service.GrpcClient(key: null);
 
         var reply = await anonymous.CallAsync(GrpcTestClient.Ingest, Events.Batch("nokey", 1, accountPrefix: "bad-nokey"));
 
         Assert.That(reply.Status, Is.EqualTo(16));
         Assert.That(reply.Message, Does.Contain("authorization: Bearer"));
-        Assert.That(await _rest.EventCountAsync("bad-nokey-0"), Is.Null);
+        Assert.That(await Admin.EventCountAsync("bad-nokey-0"), Is.Null);
     }
 
     [Test]
     public async Task Ingest_UnknownKey_IsUnauthenticated()
     {
-        using var stranger = _service.GrpcClient(key: "hs_not-a-real-key");
+        using var stranger = Service.GrpcClient(key: "hs_not-a-real-key");
 
         var reply = await stranger.CallAsync(GrpcTestClient.Ingest, Events.Batch("badkey", 1));
 
@@ -154,21 +142,21 @@ public sealed class BadInputTests
     [Test]
     public async Task Ingest_KeyWithoutIngestScope_IsPermissionDenied()
     {
-        var readOnly = await _rest.CreateKeyAsync("reader", "read");
-        using var reader = _service.GrpcClient(readOnly);
+        var readOnly = await Admin.CreateKeyAsync("reader", "read");
+        using var reader = Service.GrpcClient(readOnly);
 
         var reply = await reader.CallAsync(GrpcTestClient.Ingest, Events.Batch("scope", 1, accountPrefix: "bad-scope"));
 
         Assert.That(reply.Status, Is.EqualTo(7));
         Assert.That(reply.Message, Does.Contain("'ingest' scope"));
-        Assert.That(await _rest.EventCountAsync("bad-scope-0"), Is.Null);
+        Assert.That(await Admin.EventCountAsync("bad-scope-0"), Is.Null);
     }
 
     [Test]
     public async Task Ingest_KeyWithIngestScope_IsAccepted()
     {
-        var ingestOnly = await _rest.CreateKeyAsync("sender", "ingest");
-        using var sender = _service.GrpcClient(ingestOnly);
+        var ingestOnly = await Admin.CreateKeyAsync("sender", "ingest");
+        using var sender = Service.GrpcClient(ingestOnly);
 
         var reply = await sender.CallAsync(GrpcTestClient.Ingest, Events.Batch("scoped", 2, accounts: 1, accountPrefix: "ok-scope"));
 
@@ -186,12 +174,12 @@ public sealed class BadInputTests
             random.NextBytes(bytes);
             bytes[0] = 0;
 
-            var reply = await _grpc.SendAsync(GrpcTestClient.Ingest, [bytes]);
+            var reply = await Grpc.SendAsync(GrpcTestClient.Ingest, [bytes]);
 
             Assert.That(reply.Status, Is.Not.Null.And.Not.EqualTo(0).And.Not.EqualTo(2), $"attempt {i}: {reply.Message}");
         }
 
-        var ok = await _grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("after-random", 3, accounts: 1, accountPrefix: "bad-after"));
+        var ok = await Grpc.CallAsync(GrpcTestClient.Ingest, Events.Batch("after-random", 3, accounts: 1, accountPrefix: "bad-after"));
         Assert.That(ok.Single(IngestResponse.Parser).Accepted, Is.EqualTo(3));
     }
 }

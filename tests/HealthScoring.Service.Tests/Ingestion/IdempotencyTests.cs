@@ -5,42 +5,23 @@ namespace HealthScoring.Service.Tests.Ingestion;
 
 /// <summary>Retries and races never count an event twice.</summary>
 [TestFixture]
-public sealed class IdempotencyTests
+public sealed class IdempotencyTests : ServiceFixture
 {
-    private ServiceProcess _service = null!;
-    private GrpcTestClient _grpc = null!;
-    private HttpClient _rest = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _service = await ServiceProcess.StartAsync();
-        _grpc = _service.GrpcClient();
-        _rest = _service.RestClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        _grpc.Dispose();
-        _rest.Dispose();
-        await _service.DisposeAsync();
-    }
 
     [Test]
     public async Task Ingest_SameBatchTwice_CountsOnce()
     {
         var batch = Events.Batch("twice", 30, accounts: 1, accountPrefix: "idem-twice");
 
-        var first = (await _grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
-        var second = (await _grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
+        var first = (await Grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
+        var second = (await Grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
 
         Assert.Multiple(() =>
         {
             Assert.That((first.Accepted, first.Duplicates), Is.EqualTo((30, 0)));
             Assert.That((second.Accepted, second.Duplicates), Is.EqualTo((0, 30)));
         });
-        Assert.That(await _rest.EventCountAsync("idem-twice-0"), Is.EqualTo(30));
+        Assert.That(await Admin.EventCountAsync("idem-twice-0"), Is.EqualTo(30));
     }
 
     [Test]
@@ -54,11 +35,11 @@ public sealed class IdempotencyTests
         // The same event id in another account is another event.
         batch.Events.Add(Events.One("idem-inside-other", "e1"));
 
-        var response = (await _grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
+        var response = (await Grpc.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
 
         Assert.That((response.Accepted, response.Duplicates), Is.EqualTo((3, 2)));
-        Assert.That(await _rest.EventCountAsync("idem-inside"), Is.EqualTo(2));
-        Assert.That(await _rest.EventCountAsync("idem-inside-other"), Is.EqualTo(1));
+        Assert.That(await Admin.EventCountAsync("idem-inside"), Is.EqualTo(2));
+        Assert.That(await Admin.EventCountAsync("idem-inside-other"), Is.EqualTo(1));
     }
 
     [Test]
@@ -71,7 +52,7 @@ public sealed class IdempotencyTests
 
         var calls = Enumerable.Range(0, senders).Select(async _ =>
         {
-            using var client = _service.GrpcClient();
+            using var client = Service.GrpcClient();
             await start.WaitAsync();
             return (await client.CallAsync(GrpcTestClient.Ingest, batch)).Single(IngestResponse.Parser);
         }).ToList();
@@ -83,7 +64,7 @@ public sealed class IdempotencyTests
         long stored = 0;
         for (var a = 0; a < 4; a++)
         {
-            stored += await _rest.EventCountAsync($"idem-race-{a}") ?? 0;
+            stored += await Admin.EventCountAsync($"idem-race-{a}") ?? 0;
         }
 
         Assert.That(stored, Is.EqualTo(events));
@@ -94,10 +75,10 @@ public sealed class IdempotencyTests
     {
         var batch = Events.Batch("stream-dup", 10, accounts: 1, accountPrefix: "idem-stream");
 
-        var response = (await _grpc.CallAsync(GrpcTestClient.IngestStream, batch, batch, batch)).Single(IngestResponse.Parser);
+        var response = (await Grpc.CallAsync(GrpcTestClient.IngestStream, batch, batch, batch)).Single(IngestResponse.Parser);
 
         Assert.That((response.Accepted, response.Duplicates), Is.EqualTo((10, 20)));
-        Assert.That(await _rest.EventCountAsync("idem-stream-0"), Is.EqualTo(10));
+        Assert.That(await Admin.EventCountAsync("idem-stream-0"), Is.EqualTo(10));
     }
 
     [Test]
@@ -110,10 +91,10 @@ public sealed class IdempotencyTests
         batch.Events.Add(Events.One("usage-acct", "c", userId: "alice", at: at.AddDays(-40)));
         batch.Events.Add(Events.One("usage-acct", "d", userId: null, at: at.AddHours(2)));
 
-        var reply = await _grpc.CallAsync(GrpcTestClient.Ingest, batch);
+        var reply = await Grpc.CallAsync(GrpcTestClient.Ingest, batch);
         Assert.That(reply.Single(IngestResponse.Parser).Accepted, Is.EqualTo(4));
 
-        using var response = await _rest.GetAsync("/api/v1/accounts/usage-acct");
+        using var response = await Admin.GetAsync("/api/v1/accounts/usage-acct");
         var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         var usage = json.GetProperty("usage");
         Assert.Multiple(() =>
