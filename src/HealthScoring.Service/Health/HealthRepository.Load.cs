@@ -27,9 +27,6 @@ internal sealed record UsageLoadPlan(
 /// <summary>What scoring reads of many accounts at once: CRM facts and the daily usage of <see cref="UsageLoadPlan"/>.</summary>
 internal sealed partial class HealthRepository
 {
-    public async Task<ScoringInputs?> LoadAsync(string accountId, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>
-        (await LoadManyAsync([accountId], fromDay, toDay, withFirstSeen, cancellationToken)).GetValueOrDefault(accountId);
-
     /// <summary>Every usage row of the accounts from <paramref name="fromDay"/> to <paramref name="toDay"/>.</summary>
     public Task<Dictionary<string, ScoringInputs>> LoadManyAsync(
         IReadOnlyList<string> accountIds, int fromDay, int toDay, bool withFirstSeen, CancellationToken cancellationToken) =>

@@ -28,9 +28,6 @@ internal sealed partial class IngestionWriter(
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private long _pendingEvents;
 
-    /// <summary>Events accepted for writing but not yet committed (the store backlog).</summary>
-    public long PendingEvents => Interlocked.Read(ref _pendingEvents);
-
     public Task<BatchOutcome> SubmitAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
