@@ -7,7 +7,9 @@ using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
 
-var builder = WebApplication.CreateBuilder(args);
+// Configuration (appsettings.json) comes from beside the binaries whatever the working directory is;
+// relative data paths (the default SQLite store under ./data) stay relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddKestrelEndpoints();
 builder.AddStorage();
 builder.AddApiKeys();
