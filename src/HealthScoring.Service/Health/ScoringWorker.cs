@@ -18,46 +18,44 @@ internal sealed partial class ScoringWorker(
     TimeProvider clock,
     ILogger<ScoringWorker> logger) : BackgroundService
 {
-    /// <summary>Runs rounds until nothing is due (used by tests and benchmarks through the service too).</summary>
-    /// <remarks>
-    /// Rounds walk the accounts in key order, each continuing after the last account of the one before; when a
-    /// pass reaches the end it starts again from the first account, and only a pass from the start that finds
-    /// nothing due ends the run (so accounts that became due behind the cursor are not missed). A round's save
-    /// (one writer transaction) runs while the next round loads and computes; saves stay one at a time and in
-    /// order, and a pass from the start waits for the last save, so it never sees work already done as due.
-    /// </remarks>
+    /// <summary>Runs passes until one finds nothing due (benchmarks and tools; the service runs one pass per tick).</summary>
     public async Task<int> RunUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int scored;
+        while ((scored = await RunPassAsync(cancellationToken)) > 0)
+        {
+            total += scored;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// One pass over the due accounts in key order, in rounds of <see cref="ScoringOptions.BatchSize"/>, each
+    /// continuing after the last account of the one before. A round's save (one writer transaction) runs while the
+    /// next round loads and computes; saves stay one at a time and in order, and the pass returns after the last.
+    /// An account that becomes due again during the pass waits for the next pass: one pass per tick means a busy
+    /// account is rescored once per <see cref="ScoringOptions.PollInterval"/>, however many events it receives.
+    /// </summary>
+    public async Task<int> RunPassAsync(CancellationToken cancellationToken)
     {
         var total = 0;
         string? after = null;
         var saving = Task.CompletedTask;
         try
         {
-            while (true)
+            while (await ScoreRoundAsync(after, cancellationToken) is { } round)
             {
-                if (after is null)
-                {
-                    await saving;
-                }
-
-                var round = await ScoreRoundAsync(after, cancellationToken);
-                if (round is null)
-                {
-                    if (after is null)
-                    {
-                        return total;
-                    }
-
-                    after = null;
-                    continue;
-                }
-
                 await saving;
                 // Task.Run: the SQLite provider's "async" calls complete synchronously, so the save would not overlap.
                 saving = Task.Run(() => SaveRoundAsync(round, cancellationToken), cancellationToken);
                 total += round.Scored.Count;
                 after = round.Scored[^1].Work.AccountId;
             }
+
+            await saving;
+            return total;
         }
         finally
         {
@@ -78,7 +76,7 @@ internal sealed partial class ScoringWorker(
 
             try
             {
-                await RunUntilIdleAsync(stoppingToken);
+                await RunPassAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
