@@ -188,43 +188,20 @@ internal sealed partial class HealthRepository
     private static readonly IReadOnlyDictionary<string, DateOnly> NoFirstSeen = new Dictionary<string, DateOnly>();
 
     /// <summary>Adds (account, day, event_name, event_count, quantity) rows to the days (creating them as needed).</summary>
-    private static async Task ReadNamedAsync(
-        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query)
-    {
-        await using var reader = await connection.ExecuteReaderAsync(query);
-        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
-        string? account = null;
-        while (await reader.ReadAsync(query.CancellationToken))
+    private static Task ReadNamedAsync(
+        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query) =>
+        ReadByAccountAsync(connection, usage, query, (reader, days) =>
         {
-            var id = reader.GetString(0);
-            if (id != account)
-            {
-                account = id;
-                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
-            }
-
             var day = reader.GetInt32(1);
-            (days!.TryGetValue(day, out var n) ? n : days[day] = new(StringComparer.Ordinal))[reader.GetString(2)] = new NameUsage(reader.GetInt64(3), reader.GetDouble(4));
-        }
-    }
+            (days.TryGetValue(day, out var n) ? n : days[day] = new(StringComparer.Ordinal))[reader.GetString(2)] =
+                new NameUsage(reader.GetInt64(3), reader.GetDouble(4));
+        });
 
     /// <summary>Adds (account, day, other events, other quantity) rows: one per account and day.</summary>
-    private static async Task ReadDaysAsync(
-        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query)
-    {
-        await using var reader = await connection.ExecuteReaderAsync(query);
-        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
-        string? account = null;
-        while (await reader.ReadAsync(query.CancellationToken))
+    private static Task ReadDaysAsync(
+        DbConnection connection, Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage, CommandDefinition query) =>
+        ReadByAccountAsync(connection, usage, query, (reader, days) =>
         {
-            // Rows come grouped by account: look the account up once per group.
-            var id = reader.GetString(0);
-            if (id != account)
-            {
-                account = id;
-                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
-            }
-
             var names = new Dictionary<string, NameUsage>(StringComparer.Ordinal);
             var events = reader.GetInt64(2);
             if (events > 0)
@@ -232,7 +209,32 @@ internal sealed partial class HealthRepository
                 names[OtherEvents] = new NameUsage(events, reader.GetDouble(3));
             }
 
-            days![reader.GetInt32(1)] = names;
+            days[reader.GetInt32(1)] = names;
+        });
+
+    /// <summary>
+    /// Reads rows whose first column is the account, handing each row to <paramref name="add"/> with that account's
+    /// days. Rows come grouped by account, so the account is looked up once per group.
+    /// </summary>
+    private static async Task ReadByAccountAsync(
+        DbConnection connection,
+        Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage,
+        CommandDefinition query,
+        Action<DbDataReader, Dictionary<int, Dictionary<string, NameUsage>>> add)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(query);
+        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
+        string? account = null;
+        while (await reader.ReadAsync(query.CancellationToken))
+        {
+            var id = reader.GetString(0);
+            if (id != account)
+            {
+                account = id;
+                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
+            }
+
+            add(reader, days!);
         }
     }
 
