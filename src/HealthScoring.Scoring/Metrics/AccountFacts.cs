@@ -20,6 +20,15 @@ public sealed record AccountFacts
     public DateOnly? RenewalDate { get; init; }
 
     public IReadOnlyList<Goal> Goals { get; init; } = [];
+
+    /// <summary>The user whose silence is a warning sign (champion_inactive).</summary>
+    public string? ChampionUserId { get; init; }
+
+    /// <summary>The day the account churned, if it did: no risk flags hold from then on.</summary>
+    public DateOnly? ChurnedOn { get; init; }
+
+    /// <summary>Days since <see cref="StartDate"/> on <paramref name="asOf"/>; null when no start is known.</summary>
+    public int? AgeDays(DateOnly asOf) => StartDate is { } start ? asOf.DayNumber - start.DayNumber : null;
 }
 
 /// <summary>One UTC day of an account's usage: events and quantity per event name, and the active users.</summary>

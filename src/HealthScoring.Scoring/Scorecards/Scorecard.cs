@@ -33,6 +33,9 @@ public sealed record Scorecard
     public string NpsEvent { get; init; } = "nps";
 
     public required IReadOnlyList<DimensionDefinition> Dimensions { get; init; }
+
+    /// <summary>Per risk rule (by type): on/off, severity, thresholds; rules not listed run with their defaults.</summary>
+    public IReadOnlyDictionary<string, Risk.RiskRuleSettings> RiskRules { get; init; } = new Dictionary<string, Risk.RiskRuleSettings>();
 }
 
 /// <summary>red &lt; YellowFrom &lt;= yellow &lt; GreenFrom &lt;= green.</summary>

@@ -77,7 +77,55 @@ public static partial class ScorecardValidator
             Add("dimensions", "measure keys must be unique across the scorecard");
         }
 
+        ValidateRiskRules(scorecard, Add);
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    }
+
+    private static void ValidateRiskRules(Scorecard scorecard, Action<string, string> add)
+    {
+        foreach (var (type, settings) in scorecard.RiskRules)
+        {
+            var path = $"riskRules.{type}";
+            if (!Risk.RiskRules.Defaults.ContainsKey(type))
+            {
+                add(path, $"unknown risk rule '{type}'; known: {string.Join(", ", Risk.RiskRules.All)}");
+                continue;
+            }
+
+            if (settings.Severity is { } severity && !Risk.RiskRules.Severities.Contains(severity))
+            {
+                add($"{path}.severity", "must be low, medium or high");
+            }
+
+            if (settings.Threshold is { } t && !double.IsFinite(t) || settings.ClearAt is { } c && !double.IsFinite(c))
+            {
+                add(path, "threshold and clearAt must be finite numbers");
+                continue;
+            }
+
+            if (settings.WindowDays is < 1 or > MaxWindowDays)
+            {
+                add($"{path}.windowDays", $"must be 1 to {MaxWindowDays}");
+            }
+
+            if (settings.MinAccountAgeDays is < 0 or > 3650)
+            {
+                add($"{path}.minAccountAgeDays", "must be 0 to 3650");
+            }
+
+            if (settings.DisabledForSegments is { Count: > 100 })
+            {
+                add($"{path}.disabledForSegments", "at most 100 segments");
+            }
+
+            var rule = Risk.RiskRules.Resolve(type, scorecard.RiskRules, scorecard.Bands);
+            if (rule.Direction == Risk.RiskDirection.Above ? rule.ClearAt > rule.Threshold : rule.ClearAt < rule.Threshold)
+            {
+                add($"{path}.clearAt", rule.Direction == Risk.RiskDirection.Above
+                    ? $"must not exceed the threshold ({rule.Threshold}): the flag clears when the value falls back below clearAt"
+                    : $"must not be below the threshold ({rule.Threshold}): the flag clears when the value rises back to clearAt");
+            }
+        }
     }
 
     private static void ValidateMeasure(MeasureDefinition measure, string path, Action<string, string> add)
