@@ -1,3 +1,5 @@
+using HealthScoring.Service.Risk;
+using HealthScoring.Service.Webhooks;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Grpc;
@@ -17,6 +19,8 @@ builder.AddGrpcEdge();
 builder.AddIngestion();
 builder.AddAccounts();
 builder.AddHealthScoring();
+builder.AddRiskFlags();
+builder.AddWebhooks();
 builder.AddRestApi();
 
 var app = builder.Build();
@@ -27,6 +31,8 @@ app.MapApiKeysApi();
 app.MapAccountsApi();
 app.MapHealthApi();
 app.MapScorecardsApi();
+app.MapRiskApi();
+app.MapWebhooksApi();
 app.Run();
 
 /// <summary>The host's entry point (public so that tests can start it).</summary>

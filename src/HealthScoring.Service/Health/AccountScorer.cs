@@ -1,10 +1,23 @@
 using HealthScoring.Scoring.Engine;
 using HealthScoring.Scoring.Metrics;
+using HealthScoring.Scoring.Risk;
 using HealthScoring.Scoring.Scorecards;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Risk;
 using HealthScoring.Service.Scorecards;
 
 namespace HealthScoring.Service.Health;
+
+/// <summary>
+/// One account's recomputed days, and its risk flags from the first of them on: the flags the replay continued,
+/// cleared or raised (<see cref="Flags"/>) and those stored before it (<see cref="StoredFlags"/>), which the save
+/// reconciles; <see cref="PreviousBand"/> is the band before this computation.
+/// </summary>
+internal sealed record ScoredAccount(
+    ScoringWork Work, IReadOnlyList<HealthResult> Days, IReadOnlyList<RiskEpisode> Flags, IReadOnlyList<StoredFlag> StoredFlags, string? PreviousBand)
+{
+    public static ScoredAccount Empty(ScoringWork work) => new(work, [], [], [], null);
+}
 
 /// <summary>
 /// Where a score is computed: loads the inputs of a set of accounts at once and runs the pure engine for every
@@ -12,18 +25,22 @@ namespace HealthScoring.Service.Health;
 /// </summary>
 internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog catalog, ScoringOptions options)
 {
-    public async Task<IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)>> ScoreAsync(
-        IReadOnlyList<ScoringWork> work, int toDay, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ScoredAccount>> ScoreAsync(IReadOnlyList<ScoringWork> work, int toDay, CancellationToken cancellationToken)
     {
         var scorecards = await catalog.CurrentAsync(cancellationToken);
-        var plan = Plan(scorecards, work.Min(w => w.FromDay), toDay);
+        var plan = Plan(scorecards, work.Min(w => w.FromDay), toDay) with
+        {
+            ScoresFrom = work.Min(w => w.FromDay) - scorecards.Max(s => RiskRules.ScoreLookbackDays(s.RiskRules)),
+            ScoresTo = work.Max(w => w.FromDay) - 1,
+            FlagsFrom = work.Min(w => w.FromDay),
+        };
         var inputs = await health.LoadManyAsync(work.Select(w => w.AccountId).ToList(), plan, cancellationToken);
 
-        var scored = new (ScoringWork, IReadOnlyList<HealthResult>)[work.Count];
+        var scored = new ScoredAccount[work.Count];
         Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
         {
             var w = work[i];
-            scored[i] = (w, inputs.TryGetValue(w.AccountId, out var input) ? ScoreDays(scorecards, input, w.FromDay, toDay) : []);
+            scored[i] = inputs.TryGetValue(w.AccountId, out var input) ? ScoreDays(scorecards, input, w, toDay) : ScoredAccount.Empty(w);
         });
         return scored;
     }
@@ -35,16 +52,30 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
         return scored[0].Days.Count == 0 ? null : scored[0].Days[0];
     }
 
-    private static List<HealthResult> ScoreDays(IReadOnlyList<Scorecard> scorecards, ScoringInputs inputs, int fromDay, int toDay)
+    /// <summary>
+    /// Scores each day from the work's first day to <paramref name="toDay"/> and evaluates the risk rules on it,
+    /// continuing the flags that were active the day before the first (a replay: back-filled history raises and
+    /// clears flags on the days they belong to).
+    /// </summary>
+    private static ScoredAccount ScoreDays(IReadOnlyList<Scorecard> scorecards, ScoringInputs inputs, ScoringWork work, int toDay)
     {
+        var fromDay = work.FromDay;
         var results = new List<HealthResult>(toDay - fromDay + 1);
-        for (var day = fromDay; day <= toDay; day++)
-        {
-            var asOf = UtcDay.ToDate(day);
-            results.Add(ScoringEngine.Score(ScorecardSelector.Select(scorecards, inputs.Facts, asOf), inputs.Facts, inputs.Usage, asOf));
-        }
+        var scores = new Dictionary<int, int?>(inputs.EarlierScores.Where(s => s.Key < fromDay));
+        int? ScoreOn(DateOnly day) => scores.GetValueOrDefault(UtcDay.FromDate(day));
 
-        return results;
+        var stored = inputs.Flags.Where(f => f.ClearedDay is null || f.ClearedDay >= fromDay).ToList();
+        var activeBefore = stored.Where(f => f.RaisedDay < fromDay).Select(f => f.ToEpisode() with { ClearedOn = null }).ToList();
+        var days = Enumerable.Range(fromDay, toDay - fromDay + 1).Select(UtcDay.ToDate);
+        var flags = RiskTimeline.Replay(activeBefore, days, (asOf, active) =>
+        {
+            var scorecard = ScorecardSelector.Select(scorecards, inputs.Facts, asOf);
+            var result = ScoringEngine.Score(scorecard, inputs.Facts, inputs.Usage, asOf);
+            results.Add(result);
+            scores[UtcDay.FromDate(asOf)] = result.Score;
+            return RiskEvaluator.Evaluate(new RiskContext(scorecard, inputs.Facts, inputs.Usage, result, ScoreOn), active);
+        });
+        return new ScoredAccount(work, results, flags, stored, inputs.Band);
     }
 
     /// <summary>
@@ -73,9 +104,15 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
             }
         }
 
+        // The risk rules read every name and the users over their windows (usage decline, seat use, the champion),
+        // and the NPS answers over the detractor window.
+        names.UnionWith(scorecards.Where(s => RiskRules.Resolve(RiskRules.Detractor, s.RiskRules, s.Bands).Enabled).Select(s => s.NpsEvent));
+        var riskFull = scorecards.Max(s => Math.Max(RiskRules.UsageLookbackDays(s.RiskRules), RiskEvaluator.ChampionSearchDays));
+        var riskNamed = scorecards.Max(s => RiskRules.Resolve(RiskRules.Detractor, s.RiskRules, s.Bands).WindowDays);
+
         return new UsageLoadPlan(
-            FullFrom: fromDay - measures.Select(m => FullLookbackDays(m.Measure)).DefaultIfEmpty(0).Max(),
-            NamedFrom: fromDay - scorecards.Max(s => s.Dimensions.SelectMany(d => d.Measures).Select(LookbackDays).DefaultIfEmpty(30).Max()),
+            FullFrom: fromDay - Math.Max(riskFull, measures.Select(m => FullLookbackDays(m.Measure)).DefaultIfEmpty(0).Max()),
+            NamedFrom: fromDay - Math.Max(riskNamed, scorecards.Max(s => s.Dimensions.SelectMany(d => d.Measures).Select(LookbackDays).DefaultIfEmpty(30).Max())),
             ToDay: toDay,
             EventNames: names,
             GoalNames: measures.Any(m => m.Measure.Metric == MetricNames.GoalAttainment),

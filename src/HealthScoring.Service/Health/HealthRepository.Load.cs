@@ -4,6 +4,7 @@ using Dapper;
 using HealthScoring.Scoring.Metrics;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Risk;
 
 namespace HealthScoring.Service.Health;
 
@@ -21,8 +22,12 @@ namespace HealthScoring.Service.Health;
 /// Without it (a measure sums the quantity of every name, where the order of a floating-point sum shows) every
 /// name is loaded by name.
 /// </remarks>
+/// <param name="ScoresFrom">With <paramref name="ScoresTo"/>: the stored daily scores the risk rules compare with
+/// (health_drop), the days before the first recomputed day; none when ScoresFrom &gt; ScoresTo.</param>
+/// <param name="FlagsFrom">Risk flags active on or after this day are loaded (the replay continues or retracts them).</param>
 internal sealed record UsageLoadPlan(
-    int FullFrom, int NamedFrom, int ToDay, IReadOnlySet<string> EventNames, bool GoalNames, bool WithFirstSeen, bool FoldOtherNames);
+    int FullFrom, int NamedFrom, int ToDay, IReadOnlySet<string> EventNames, bool GoalNames, bool WithFirstSeen, bool FoldOtherNames,
+    int ScoresFrom = 1, int ScoresTo = 0, int? FlagsFrom = null);
 
 /// <summary>What scoring reads of many accounts at once: CRM facts and the daily usage of <see cref="UsageLoadPlan"/>.</summary>
 internal sealed partial class HealthRepository
@@ -76,7 +81,8 @@ internal sealed partial class HealthRepository
             """
             SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
                    contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
-                   goals_json AS GoalsJson, dirty_version AS DirtyVersion
+                   goals_json AS GoalsJson, dirty_version AS DirtyVersion, champion_user_id AS ChampionUserId,
+                   status AS Status, churned_at AS ChurnedAt, band AS Band
             FROM accounts WHERE account_id IN @ids
             """, new { ids = chunk }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
 
@@ -168,6 +174,28 @@ internal sealed partial class HealthRepository
             }
         }
 
+        var earlierScores = new Dictionary<string, Dictionary<int, int?>>(StringComparer.Ordinal);
+        if (plan.ScoresFrom <= plan.ScoresTo)
+        {
+            foreach (var (account, day, score) in await connection.QueryAsync<(string, long, long?)>(new CommandDefinition(
+                "SELECT account_id, day, score FROM health_daily WHERE account_id IN @ids AND day >= @ScoresFrom AND day <= @ScoresTo",
+                new { ids = chunk, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken)))
+            {
+                (earlierScores.TryGetValue(account, out var d) ? d : earlierScores[account] = [])[(int)day] = (int?)score;
+            }
+        }
+
+        var flags = new Dictionary<string, List<StoredFlag>>(StringComparer.Ordinal);
+        if (plan.FlagsFrom is { } flagsFrom)
+        {
+            foreach (var flag in await connection.QueryAsync<StoredFlag>(new CommandDefinition(
+                $"SELECT {StoredFlag.Columns} FROM risk_flags WHERE account_id IN @ids AND (cleared_day IS NULL OR cleared_day >= @flagsFrom)",
+                new { ids = chunk, flagsFrom }, cancellationToken: cancellationToken)))
+            {
+                (flags.TryGetValue(flag.AccountId, out var list) ? list : flags[flag.AccountId] = []).Add(flag);
+            }
+        }
+
         foreach (var (row, accountFacts) in facts)
         {
             var accountUsers = users.GetValueOrDefault(row.AccountId);
@@ -175,7 +203,12 @@ internal sealed partial class HealthRepository
                 UtcDay.ToDate(d.Key), d.Value, (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
             // First-seen days are read only by onboarding milestones: without any configured, skip deriving them.
             var seen = plan.WithFirstSeen ? firstSeen.GetValueOrDefault(row.AccountId) ?? NoFirstSeen : NoFirstSeen;
-            result[row.AccountId] = new ScoringInputs(accountFacts, new UsageHistory(days, seen), row.DirtyVersion);
+            result[row.AccountId] = new ScoringInputs(accountFacts, new UsageHistory(days, seen), row.DirtyVersion)
+            {
+                EarlierScores = earlierScores.GetValueOrDefault(row.AccountId) ?? NoScores,
+                Flags = flags.GetValueOrDefault(row.AccountId) ?? [],
+                Band = row.Band,
+            };
         }
     }
 
@@ -186,6 +219,8 @@ internal sealed partial class HealthRepository
     internal const string OtherEvents = "(other events)";
 
     private static readonly IReadOnlyDictionary<string, DateOnly> NoFirstSeen = new Dictionary<string, DateOnly>();
+
+    private static readonly IReadOnlyDictionary<int, int?> NoScores = new Dictionary<int, int?>();
 
     /// <summary>Adds (account, day, event_name, event_count, quantity) rows to the days (creating them as needed).</summary>
     private static Task ReadNamedAsync(
@@ -249,6 +284,10 @@ internal sealed partial class HealthRepository
         public long? FirstEventAt { get; init; }
         public string? GoalsJson { get; init; }
         public long DirtyVersion { get; init; }
+        public string? ChampionUserId { get; init; }
+        public string? Status { get; init; }
+        public long? ChurnedAt { get; init; }
+        public string? Band { get; init; }
 
         public AccountFacts ToFacts() => new()
         {
@@ -261,6 +300,8 @@ internal sealed partial class HealthRepository
                 : FirstEventAt is { } f ? UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f))) : null,
             RenewalDate = RenewalDate is { } rd ? UtcDay.ToDate((int)rd) : null,
             Goals = GoalsJson is null ? [] : JsonSerializer.Deserialize<List<Goal>>(GoalsJson, AccountRepository.Json) ?? [],
+            ChampionUserId = ChampionUserId,
+            ChurnedOn = Status == "churned" && ChurnedAt is { } c ? UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(c))) : null,
         };
     }
 }

@@ -5,15 +5,27 @@ using HealthScoring.Scoring.Engine;
 using HealthScoring.Scoring.Metrics;
 using HealthScoring.Scoring.Scorecards;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Risk;
 using HealthScoring.Service.Storage;
+using HealthScoring.Service.Webhooks;
 
 namespace HealthScoring.Service.Health;
 
 /// <summary>An account due for scoring: which days, and the change counter seen when it was picked.</summary>
 internal sealed record ScoringWork(string AccountId, int FromDay, long DirtyVersion);
 
-/// <summary>What scoring needs of one account: CRM facts and daily usage over the look-back.</summary>
-internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, long DirtyVersion);
+/// <summary>
+/// What scoring needs of one account: CRM facts and daily usage over the look-back; for the risk rules, the stored
+/// scores of the days before the first recomputed one and the flags active since then; the current band.
+/// </summary>
+internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, long DirtyVersion)
+{
+    public IReadOnlyDictionary<int, int?> EarlierScores { get; init; } = new Dictionary<int, int?>();
+
+    public IReadOnlyList<StoredFlag> Flags { get; init; } = [];
+
+    public string? Band { get; init; }
+}
 
 /// <summary>An account's stored current health: the day it is for, the stored document, and the active override.</summary>
 internal sealed record StoredHealth(int? Day, string? Json, long ComputedAt, HealthOverride? Override);
@@ -58,25 +70,27 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
 
     /// <summary>
     /// Replaces the snapshots of each account's recomputed days, sets its current health from the last of them
-    /// (stored as the ready-to-serve GET response, see <see cref="HealthDocument"/>), and clears its work flag
-    /// unless it changed again meanwhile. One transaction for the whole set, with one prepared command per
-    /// statement reused for every row (re-preparing per row cost more than executing).
+    /// (stored as the ready-to-serve GET response, see <see cref="HealthDocument"/>), reconciles its risk flags,
+    /// queues the webhook deliveries those changes cause (the outbox), and clears its work flag unless it changed
+    /// again meanwhile. One transaction for the whole set, with one prepared command per statement reused for
+    /// every row (re-preparing per row cost more than executing).
     /// </summary>
-    public async Task SaveAsync(IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> scored, long nowMs, CancellationToken cancellationToken)
+    public async Task SaveAsync(IReadOnlyList<ScoredAccount> scored, long nowMs, CancellationToken cancellationToken)
     {
         var saved = scored.Where(s => s.Days.Count > 0).ToList();
         var earlier = await EarlierScoresAsync(saved, cancellationToken);
-        var computedAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs).UtcDateTime;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
+        var today = UtcDay.Of(now);
         var documents = new string[saved.Count];
         Parallel.For(0, saved.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
-            var (work, days) = saved[i];
+            var (work, days) = (saved[i].Work, saved[i].Days);
             var last = days[^1];
             var lastDay = UtcDay.FromDate(last.AsOf);
             int? ScoreOn(int day) => day >= UtcDay.FromDate(days[0].AsOf)
                 ? days.FirstOrDefault(d => UtcDay.FromDate(d.AsOf) == day)?.Score
                 : earlier.GetValueOrDefault((work.AccountId, day));
-            documents[i] = HealthDocument.Serialize(HealthDocument.ToResponse(last, computedAt, HealthDocument.Trend(last.Score, lastDay, ScoreOn), null));
+            documents[i] = HealthDocument.Serialize(HealthDocument.ToResponse(last, now.UtcDateTime, HealthDocument.Trend(last.Score, lastDay, ScoreOn), null));
         });
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -95,18 +109,20 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         await using var update = Prepare(connection, transaction,
             """
             UPDATE accounts SET
-              health_changed_at = CASE WHEN health_day IS NULL OR COALESCE(score, -1) <> COALESCE(@score, -1)
+              health_changed_at = CASE WHEN @flagsChanged = 1 OR health_day IS NULL OR COALESCE(score, -1) <> COALESCE(@score, -1)
                                          OR COALESCE(band, '') <> COALESCE(@band, '') THEN @now ELSE health_changed_at END,
               score = @score, band = @band, health_day = @day, health_json = @json, health_computed_at = @now,
               usage_changed_from_day = CASE WHEN dirty_version = @dirtyVersion THEN NULL ELSE usage_changed_from_day END
             WHERE account_id = @accountId
             """,
             ("accountId", DbType.String), ("score", DbType.Int32), ("band", DbType.String), ("day", DbType.Int32),
-            ("json", DbType.String), ("now", DbType.Int64), ("dirtyVersion", DbType.Int64));
+            ("json", DbType.String), ("now", DbType.Int64), ("dirtyVersion", DbType.Int64), ("flagsChanged", DbType.Int32));
 
+        var events = new List<OutboxEvent>();
         for (var i = 0; i < saved.Count; i++)
         {
-            var (work, days) = saved[i];
+            var account = saved[i];
+            var (work, days) = (account.Work, account.Days);
             await ExecuteAsync(delete, cancellationToken, work.AccountId, UtcDay.FromDate(days[0].AsOf));
             foreach (var day in days)
             {
@@ -115,11 +131,18 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
                     day.DimensionScore(DimensionKeys.Adoption), day.DimensionScore(DimensionKeys.Roi), day.ScorecardId, day.ScorecardVersion);
             }
 
+            var flagsChanged = await RiskFlagWriter.SaveAsync(connection, transaction, account, today, nowMs, events, cancellationToken);
             var last = days[^1];
-            await ExecuteAsync(update, cancellationToken, work.AccountId, last.Score, BandName(last.Band), UtcDay.FromDate(last.AsOf),
-                documents[i], nowMs, work.DirtyVersion);
+            var band = BandName(last.Band);
+            await ExecuteAsync(update, cancellationToken, work.AccountId, last.Score, band, UtcDay.FromDate(last.AsOf),
+                documents[i], nowMs, work.DirtyVersion, flagsChanged ? 1 : 0);
+            if (account.PreviousBand is { } previous && band is not null && previous != band && UtcDay.FromDate(last.AsOf) >= today)
+            {
+                events.Add(OutboxEvent.BandChanged(work.AccountId, previous, band, last.Score, last.AsOf));
+            }
         }
 
+        await WebhookRepository.EnqueueAsync(connection, transaction, events, nowMs, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -127,8 +150,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     /// The stored scores the trend deltas compare with (7 and 30 days before each account's last day) where
     /// those days are not among the days being replaced.
     /// </summary>
-    private async Task<Dictionary<(string, int), int?>> EarlierScoresAsync(
-        IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> saved, CancellationToken cancellationToken)
+    private async Task<Dictionary<(string, int), int?>> EarlierScoresAsync(IReadOnlyList<ScoredAccount> saved, CancellationToken cancellationToken)
     {
         var result = new Dictionary<(string, int), int?>();
         var wanted = saved

@@ -85,7 +85,7 @@ internal sealed partial class ScoringWorker(
         }
     }
 
-    private sealed record Round(IReadOnlyList<(ScoringWork Work, IReadOnlyList<HealthResult> Days)> Scored, DateTimeOffset Now, double PickMs, double ComputeMs);
+    private sealed record Round(IReadOnlyList<ScoredAccount> Scored, DateTimeOffset Now, double PickMs, double ComputeMs);
 
     /// <summary>Picks and scores the next batch of due accounts after <paramref name="after"/>; null when none is due.</summary>
     private async Task<Round?> ScoreRoundAsync(string? after, CancellationToken cancellationToken)

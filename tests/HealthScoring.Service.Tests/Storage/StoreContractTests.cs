@@ -251,8 +251,8 @@ public sealed class StoreContractTests(string providerName)
         // h2 gets a new event after it was picked: its work must survive the save.
         await WriteAsync(store, [[Event("h2", "e2")]]);
         var card = HealthScoring.Scoring.Scorecards.DefaultScorecard.Create();
-        var scored = due.Select(d => (d, (IReadOnlyList<HealthScoring.Scoring.Engine.HealthResult>)Enumerable.Range(d.FromDay, today - d.FromDay + 1)
-            .Select(day => HealthScoring.Scoring.Engine.ScoringEngine.Score(card, inputs[d.AccountId].Facts, inputs[d.AccountId].Usage, UtcDay.ToDate(day))).ToList())).ToList();
+        var scored = due.Select(d => new ScoredAccount(d, Enumerable.Range(d.FromDay, today - d.FromDay + 1)
+            .Select(day => HealthScoring.Scoring.Engine.ScoringEngine.Score(card, inputs[d.AccountId].Facts, inputs[d.AccountId].Usage, UtcDay.ToDate(day))).ToList(), [], [], null)).ToList();
         await health.SaveAsync(scored, Now.ToUnixTimeMilliseconds(), CancellationToken.None);
 
         var history = await health.HistoryAsync("h1", today - 10, today, CancellationToken.None);

@@ -1,0 +1,106 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using HealthScoring.Scoring.Risk;
+using HealthScoring.Service.Health;
+using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Webhooks;
+
+namespace HealthScoring.Service.Risk;
+
+/// <summary>
+/// Stores the flags a scoring replay produced, inside the scorer's transaction: flags found again keep their row
+/// (same id), flags the replay no longer finds are removed (their days were rescored away), new ones are inserted.
+/// Raising and clearing on a recent day yield webhook events; back-filled history does not notify about the past.
+/// </summary>
+internal static class RiskFlagWriter
+{
+    /// <summary>Flags raised or cleared on this many most recent days (today and yesterday) are announced by webhook.</summary>
+    public const int NotifyWithinDays = 2;
+
+    /// <summary>Reconciles one account's flags; returns whether any flag appeared, disappeared or changed state.</summary>
+    public static async Task<bool> SaveAsync(
+        DbConnection connection, DbTransaction transaction, ScoredAccount account, int today, long nowMs, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        var accountId = account.Work.AccountId;
+        var fromDay = UtcDay.FromDate(account.Days[0].AsOf);
+        var stored = account.StoredFlags.ToDictionary(f => f.Id, StringComparer.Ordinal);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var changed = false;
+
+        foreach (var episode in account.Flags)
+        {
+            var raisedDay = UtcDay.FromDate(episode.RaisedOn);
+            int? clearedDay = episode.ClearedOn is { } c ? UtcDay.FromDate(c) : null;
+            var id = StoredFlag.IdOf(accountId, episode.Type, raisedDay);
+            found.Add(id);
+            var before = stored.GetValueOrDefault(id);
+            var clearedAt = clearedDay is null ? (long?)null
+                : before?.ClearedDay == clearedDay ? before.ClearedAt : TimeOf(clearedDay.Value, today, nowMs);
+            var flag = new StoredFlag
+            {
+                Id = id,
+                AccountId = accountId,
+                Type = episode.Type,
+                Severity = episode.Severity,
+                RaisedDay = raisedDay,
+                RaisedAt = before?.RaisedAt ?? TimeOf(raisedDay, today, nowMs),
+                ClearedDay = clearedDay,
+                ClearedAt = clearedAt,
+                Reason = Truncate(episode.Reason, 1000),
+                EvidenceJson = JsonSerializer.Serialize(episode.Evidence),
+            };
+
+            if (before is null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO risk_flags (id, account_id, type, severity, raised_day, raised_at, cleared_day, cleared_at, reason, evidence_json, updated_at)
+                    VALUES (@Id, @AccountId, @Type, @Severity, @RaisedDay, @RaisedAt, @ClearedDay, @ClearedAt, @Reason, @EvidenceJson, @now)
+                    """, Parameters(flag, nowMs), transaction, cancellationToken: cancellationToken));
+                changed = true;
+                if (raisedDay > today - NotifyWithinDays)
+                {
+                    events.Add(OutboxEvent.FlagRaised(flag));
+                }
+            }
+            else if (before.Severity != flag.Severity || before.ClearedDay != clearedDay || before.Reason != flag.Reason || before.EvidenceJson != flag.EvidenceJson)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE risk_flags SET severity = @Severity, cleared_day = @ClearedDay, cleared_at = @ClearedAt, reason = @Reason,
+                                          evidence_json = @EvidenceJson, updated_at = @now
+                    WHERE id = @Id
+                    """, Parameters(flag, nowMs), transaction, cancellationToken: cancellationToken));
+                changed |= before.ClearedDay != clearedDay;
+            }
+
+            if (clearedDay is { } cleared && before?.ClearedDay is null && cleared > today - NotifyWithinDays)
+            {
+                events.Add(OutboxEvent.FlagCleared(flag));
+            }
+        }
+
+        // Flags raised on a recomputed day that the replay no longer finds: the history they came from changed.
+        var retracted = stored.Values.Where(f => f.RaisedDay >= fromDay && !found.Contains(f.Id)).Select(f => f.Id).ToList();
+        if (retracted.Count > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM risk_flags WHERE id IN @retracted", new { retracted }, transaction, cancellationToken: cancellationToken));
+            changed = true;
+        }
+
+        return changed;
+    }
+
+    private static object Parameters(StoredFlag f, long now) => new
+    {
+        f.Id, f.AccountId, f.Type, f.Severity, f.RaisedDay, f.RaisedAt, f.ClearedDay, f.ClearedAt, f.Reason, f.EvidenceJson, now,
+    };
+
+    /// <summary>Today's changes carry the time they were seen; a past day's carry the start of that day.</summary>
+    private static long TimeOf(long day, int today, long nowMs) =>
+        day >= today ? nowMs : new DateTimeOffset(UtcDay.ToDate((int)day), TimeOnly.MinValue, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
+}
