@@ -9,6 +9,7 @@ namespace HealthScoring.Validation.Tests;
 public sealed class KddReplayTests
 {
     private static KddReport? _report;
+    private static IReadOnlyList<RiskRuleFigures>? _risk;
 
     [OneTimeSetUp]
     public static void Replay()
@@ -27,7 +28,28 @@ public sealed class KddReplayTests
         }
 
         var configured = ScorecardJson.Load(RepoRoot.KddScorecard(root));
-        _report = KddReplay.Run(KddDataset.Load(data), KddReplay.Scorecards("kdd-scorecard.json", configured));
+        var dataset = KddDataset.Load(data);
+        _report = KddReplay.Run(dataset, KddReplay.Scorecards("kdd-scorecard.json", configured));
+        _risk = KddRiskReplay.Run(dataset, configured);
+    }
+
+    /// <summary>The early warnings the data can trigger pick out dropouts above the base rate, and catch most of them.</summary>
+    [Test]
+    public void RiskFlags_SingleOutDropouts()
+    {
+        var baseRate = _report!.BaseRate;
+        var rows = _risk!.ToDictionary(r => r.Rule);
+        Assert.Multiple(() =>
+        {
+            foreach (var rule in new[] { "health_red", "inactive", "health_drop", KddRiskReplay.AnyHigh })
+            {
+                Assert.That(rows[rule].Flagged, Is.GreaterThan(1000), rule);
+                Assert.That(rows[rule].Precision, Is.GreaterThan(baseRate + 0.05), rule);
+            }
+
+            Assert.That(rows[KddRiskReplay.AnyHigh].Recall, Is.GreaterThan(0.75));
+            Assert.That(rows["low_seat_utilisation"].Flagged, Is.Zero, "no seat counts in this data");
+        });
     }
 
     [Test]

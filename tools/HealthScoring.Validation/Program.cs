@@ -45,6 +45,8 @@ try
     var dataset = KddDataset.Load(data);
     var report = KddReplay.Run(dataset, KddReplay.Scorecards(Path.GetFileName(scorecardPath), configured));
     Console.Write(report.ToMarkdown(data));
+    Console.WriteLine();
+    Console.Write(KddRiskReplay.ToMarkdown(KddRiskReplay.Run(dataset, configured), Path.GetFileName(scorecardPath), report.BaseRate));
     return 0;
 }
 catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or InvalidOperationException or UnauthorizedAccessException)
