@@ -3,8 +3,10 @@ using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Risk;
 using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
+using HealthScoring.Service.Webhooks;
 
 using HealthScoring.Service.Tests.Infrastructure;
 
@@ -266,5 +268,63 @@ public sealed class StoreContractTests(string providerName)
         var requested = await health.RequestRescoreAsync(["h1", "nobody"], today - 2, CancellationToken.None);
         Assert.That(requested, Is.EqualTo(1));
         Assert.That((await health.DueAsync(today, today - 400, 100, CancellationToken.None)).Single(d => d.AccountId == "h1").FromDay, Is.EqualTo(today - 2));
+    }
+
+    [Test]
+    public async Task RiskFlags_ReconcileByIdentity_AndQueueRecentChangesInTheOutbox()
+    {
+        var today = UtcDay.Of(Now);
+        await WriteAsync(_store.NewUsageStore(), [[Event("rf1", "e1")]]);
+        var dialect = new SqlDialect(provider);
+        var clock = new FakeClock(Now);
+        var hooks = new WebhookRepository(_store.Db, dialect, clock);
+        Assert.That(await hooks.PutAsync("h", "https://example.com/h", "0123456789abcdef", OutboxEvent.Types, "tester", CancellationToken.None), Is.True);
+        Assert.That(await hooks.PutAsync("h", "https://example.com/h2", "0123456789abcdef", [OutboxEvent.RiskFlagRaised, OutboxEvent.RiskFlagCleared, OutboxEvent.HealthBandChanged], "tester", CancellationToken.None), Is.False);
+        var health = new HealthRepository(_store.Db, dialect);
+        var flags = new RiskFlagRepository(_store.Db, dialect);
+        var evidence = new Dictionary<string, object> { ["days"] = 14 };
+        HealthScoring.Scoring.Engine.HealthResult Day(int day) => new("rf1", UtcDay.ToDate(day), 30, HealthScoring.Scoring.Engine.Band.Red, "default", 1, [], []);
+        var episodes = new[]
+        {
+            new HealthScoring.Scoring.Risk.RiskEpisode("inactive", "high", UtcDay.ToDate(today), null, "quiet", evidence),
+            new HealthScoring.Scoring.Risk.RiskEpisode("health_red", "high", UtcDay.ToDate(today - 2), UtcDay.ToDate(today - 1), "red", evidence),
+        };
+        var work = new ScoringWork("rf1", today - 2, 0);
+
+        // First computation: previously green, now red; flags raised today (notified), 2 days ago (not: the past) and cleared yesterday (notified).
+        await health.SaveAsync([new ScoredAccount(work, [Day(today - 2), Day(today - 1), Day(today)], episodes, [], "green")], Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+
+        var all = await flags.ListAsync(new RiskFlagQuery("rf1", null, null, null, null, null, 100), CancellationToken.None);
+        Assert.That(all.Select(f => (f.Type, f.RaisedDay, f.ClearedDay)), Is.EquivalentTo(new[] { ("inactive", (long)today, (long?)null), ("health_red", today - 2, today - 1) }));
+        Assert.That(all.Single(f => f.Type == "inactive").Id, Is.EqualTo(StoredFlag.IdOf("rf1", "inactive", today)));
+        var due = await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None);
+        Assert.That(due.Select(d => d.Delivery.EventType), Is.EquivalentTo(new[] { "risk_flag.raised", "risk_flag.cleared", "health.band_changed" }));
+        Assert.That(due.All(d => d.Webhook.Url == "https://example.com/h2"));
+
+        // The same history computed again (the flags now stored): same rows, nothing new to announce.
+        var plan = new UsageLoadPlan(today - 2, today - 2, today, new HashSet<string>(), false, false, false, FlagsFrom: today - 2);
+        var stored = (await health.LoadManyAsync(["rf1"], plan, CancellationToken.None))["rf1"];
+        Assert.That(stored.Flags, Has.Count.EqualTo(2));
+        Assert.That(stored.Band, Is.EqualTo("red"));
+        await health.SaveAsync([new ScoredAccount(work, [Day(today - 2), Day(today - 1), Day(today)], episodes, stored.Flags, stored.Band)], Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+        Assert.That(await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None), Has.Count.EqualTo(3));
+
+        // Rescored history without the inactive condition: the flag is retracted.
+        await health.SaveAsync([new ScoredAccount(work, [Day(today - 2), Day(today - 1), Day(today)], [episodes[1]], stored.Flags, stored.Band)], Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+        Assert.That((await flags.ListAsync(new RiskFlagQuery("rf1", null, null, null, null, null, 100), CancellationToken.None)).Select(f => f.Type), Is.EqualTo(new[] { "health_red" }));
+
+        // Delivery bookkeeping: delivered leaves the queue; a failure waits for its next attempt; postponing moves it.
+        var ids = due.Select(d => d.Delivery.Id).ToList();
+        await hooks.RecordAttemptAsync(ids[0], true, 200, null, null, CancellationToken.None);
+        await hooks.RecordAttemptAsync(ids[1], false, 500, "HTTP 500", Now.AddMinutes(5).ToUnixTimeMilliseconds(), CancellationToken.None);
+        await hooks.PostponeAsync(ids[2], Now.AddMinutes(1).ToUnixTimeMilliseconds(), CancellationToken.None);
+        Assert.That(await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None), Is.Empty);
+        Assert.That((await hooks.DueAsync(Now.AddMinutes(10).ToUnixTimeMilliseconds(), 100, CancellationToken.None)).Select(d => d.Delivery.Id), Is.EquivalentTo(ids.Skip(1)));
+        var log = await hooks.DeliveriesAsync("h", null, null, 100, CancellationToken.None);
+        Assert.That(log.Single(d => d.Id == ids[0]).State, Is.EqualTo(Delivery.Delivered));
+        Assert.That(log.Single(d => d.Id == ids[1]).Attempts, Is.EqualTo(1));
+
+        Assert.That(await hooks.DeleteAsync("h", CancellationToken.None), Is.True);
+        Assert.That(await hooks.DeliveriesAsync("h", null, null, 100, CancellationToken.None), Is.Empty);
     }
 }
