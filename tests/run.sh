@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test on a fresh machine: installs what the tests need
-# (the @grpc/grpc-js interop client from npm), builds, and runs the whole NUnit suite.
+# (from npm: the @grpc/grpc-js interop client and the WireMock standalone jar, run with the
+# machine's Java 17), builds, and runs the whole NUnit suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
