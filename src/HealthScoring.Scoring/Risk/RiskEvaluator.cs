@@ -38,9 +38,9 @@ public static class RiskEvaluator
 
         var findings = new List<RiskFinding>();
         var age = facts.AgeDays(context.AsOf);
-        foreach (var type in RiskRules.All)
+        foreach (var rule in RiskRules.ResolveAll(context.Scorecard))
         {
-            var rule = RiskRules.Resolve(type, context.Scorecard.RiskRules, context.Scorecard.Bands);
+            var type = rule.Type;
             if (!rule.Enabled
                 || (facts.Segment is { } segment && rule.DisabledForSegments.Contains(segment, StringComparer.Ordinal))
                 || (rule.MinAccountAgeDays > 0 && (age is null || age < rule.MinAccountAgeDays)))
@@ -50,14 +50,22 @@ public static class RiskEvaluator
 
             if (Measure(rule, context) is { } m && rule.Holds(m.Value, active.Contains(type)))
             {
-                findings.Add(new RiskFinding(type, rule.Severity, m.Reason, m.Evidence));
+                var (reason, evidence) = m.Describe();
+                findings.Add(new RiskFinding(type, rule.Severity, reason, evidence));
             }
         }
 
         return findings;
     }
 
-    private readonly record struct Measurement(double Value, string Reason, IReadOnlyDictionary<string, object> Evidence);
+    /// <summary>A rule's value, and how to explain it: built only for the rules that hold (most do not, on most days).</summary>
+    private readonly record struct Measurement(double Value, Func<(string Reason, IReadOnlyDictionary<string, object> Evidence)> Describe)
+    {
+        public Measurement(double value, Func<string> reason, Func<IReadOnlyDictionary<string, object>> evidence)
+            : this(value, () => (reason(), evidence()))
+        {
+        }
+    }
 
     private static Measurement? Measure(ResolvedRiskRule rule, RiskContext c) => rule.Type switch
     {
@@ -75,8 +83,8 @@ public static class RiskEvaluator
 
     private static Measurement? HealthRed(ResolvedRiskRule rule, RiskContext c) => c.Health.Score is not { } score
         ? null
-        : new(score, $"Health score {score} is below {N(rule.Threshold)}",
-            new Dictionary<string, object> { ["score"] = score, ["threshold"] = rule.Threshold, ["clearAt"] = rule.ClearAt });
+        : new(score, () => $"Health score {score} is below {N(rule.Threshold)}",
+            () => new Dictionary<string, object> { ["score"] = score, ["threshold"] = rule.Threshold, ["clearAt"] = rule.ClearAt });
 
     private static Measurement? HealthDrop(ResolvedRiskRule rule, RiskContext c)
     {
@@ -103,8 +111,8 @@ public static class RiskEvaluator
         }
 
         var drop = from - score;
-        return new(drop, $"Health score fell {drop} points in {Days(rule.WindowDays)} (from {from} on {D(peakDay)} to {score})",
-            new Dictionary<string, object> { ["drop"] = drop, ["fromScore"] = from, ["fromDate"] = D(peakDay), ["score"] = score, ["windowDays"] = rule.WindowDays });
+        return new(drop, () => $"Health score fell {drop} points in {Days(rule.WindowDays)} (from {from} on {D(peakDay)} to {score})",
+            () => new Dictionary<string, object> { ["drop"] = drop, ["fromScore"] = from, ["fromDate"] = D(peakDay), ["score"] = score, ["windowDays"] = rule.WindowDays });
     }
 
     private static Measurement? UsageDecline(ResolvedRiskRule rule, RiskContext c)
@@ -121,17 +129,18 @@ public static class RiskEvaluator
             return null;
         }
 
-        var evidence = new Dictionary<string, object>
-        {
-            ["windowDays"] = w, ["events"] = eventsNow, ["eventsBefore"] = eventsBefore, ["activeUsers"] = usersNow, ["activeUsersBefore"] = usersBefore,
-        };
         var byUsers = (usersDecline ?? double.MinValue) > (eventsDecline ?? double.MinValue);
         var decline = byUsers ? usersDecline!.Value : eventsDecline!.Value;
-        evidence["declinePercent"] = Math.Round(decline, 1);
-        var reason = byUsers
-            ? $"Active users down {decline:0}% over the last {Days(w)} ({usersNow} vs {usersBefore} in the {Days(w)} before)"
-            : $"Activity down {decline:0}% over the last {Days(w)} ({eventsNow} events vs {eventsBefore} in the {Days(w)} before)";
-        return new(decline, reason, evidence);
+        return new(
+            decline,
+            () => byUsers
+                ? $"Active users down {decline:0}% over the last {Days(w)} ({usersNow} vs {usersBefore} in the {Days(w)} before)"
+                : $"Activity down {decline:0}% over the last {Days(w)} ({eventsNow} events vs {eventsBefore} in the {Days(w)} before)",
+            () => new Dictionary<string, object>
+            {
+                ["windowDays"] = w, ["events"] = eventsNow, ["eventsBefore"] = eventsBefore, ["activeUsers"] = usersNow,
+                ["activeUsersBefore"] = usersBefore, ["declinePercent"] = Math.Round(decline, 1),
+            });
     }
 
     private static Measurement? Inactive(ResolvedRiskRule rule, RiskContext c)
@@ -142,8 +151,8 @@ public static class RiskEvaluator
         }
 
         var days = c.AsOf.DayNumber - last.DayNumber;
-        return new(days, $"No activity for {Days(days)} (last on {D(last)})",
-            new Dictionary<string, object> { ["daysSinceLastActivity"] = days, ["lastActivity"] = D(last), ["threshold"] = rule.Threshold });
+        return new(days, () => $"No activity for {Days(days)} (last on {D(last)})",
+            () => new Dictionary<string, object> { ["daysSinceLastActivity"] = days, ["lastActivity"] = D(last), ["threshold"] = rule.Threshold });
     }
 
     private static Measurement? LowSeats(ResolvedRiskRule rule, RiskContext c)
@@ -156,8 +165,8 @@ public static class RiskEvaluator
         var seats = c.Facts.SeatsPurchased.Value;
         var users = Distinct(c.Usage.Window(c.AsOf, rule.WindowDays));
         var share = users / (double)seats;
-        return new(share, $"{users} of {seats} seats active in the last {Days(rule.WindowDays)} ({share:0%}, below {rule.Threshold:0%})",
-            new Dictionary<string, object> { ["activeUsers"] = users, ["seatsPurchased"] = seats, ["utilisation"] = Math.Round(share, 4), ["windowDays"] = rule.WindowDays });
+        return new(share, () => $"{users} of {seats} seats active in the last {Days(rule.WindowDays)} ({share:0%}, below {rule.Threshold:0%})",
+            () => new Dictionary<string, object> { ["activeUsers"] = users, ["seatsPurchased"] = seats, ["utilisation"] = Math.Round(share, 4), ["windowDays"] = rule.WindowDays });
     }
 
     private static Measurement? Onboarding(ResolvedRiskRule rule, RiskContext c)
@@ -172,8 +181,8 @@ public static class RiskEvaluator
         var reached = milestones.Count - missing.Count;
         var age = c.Facts.AgeDays(c.AsOf) ?? 0;
         return new(reached / (double)milestones.Count,
-            $"{reached} of {milestones.Count} onboarding milestones reached after {Days(age)} (missing: {string.Join(", ", missing)})",
-            new Dictionary<string, object> { ["reached"] = reached, ["milestones"] = milestones.Count, ["missing"] = missing, ["accountAgeDays"] = age });
+            () => $"{reached} of {milestones.Count} onboarding milestones reached after {Days(age)} (missing: {string.Join(", ", missing)})",
+            () => new Dictionary<string, object> { ["reached"] = reached, ["milestones"] = milestones.Count, ["missing"] = missing, ["accountAgeDays"] = age });
     }
 
     private static Measurement? Renewal(ResolvedRiskRule rule, RiskContext c)
@@ -190,8 +199,8 @@ public static class RiskEvaluator
         }
 
         var band = c.Health.Band?.ToString().ToLowerInvariant() ?? "unknown";
-        return new(score, $"Renewal on {D(renewal)} in {Days(daysLeft)} with {band} health (score {score}, below {N(rule.Threshold)})",
-            new Dictionary<string, object> { ["renewalDate"] = D(renewal), ["daysToRenewal"] = daysLeft, ["score"] = score, ["band"] = band });
+        return new(score, () => $"Renewal on {D(renewal)} in {Days(daysLeft)} with {band} health (score {score}, below {N(rule.Threshold)})",
+            () => new Dictionary<string, object> { ["renewalDate"] = D(renewal), ["daysToRenewal"] = daysLeft, ["score"] = score, ["band"] = band });
     }
 
     private static Measurement? Detractor(ResolvedRiskRule rule, RiskContext c)
@@ -201,8 +210,8 @@ public static class RiskEvaluator
             if (day.Names.TryGetValue(c.Scorecard.NpsEvent, out var n) && n.Count > 0)
             {
                 var nps = n.Quantity / n.Count;
-                return new(nps, $"Latest NPS answer {N(nps)} on {D(day.Day)} (below {N(rule.Threshold)})",
-                    new Dictionary<string, object> { ["nps"] = nps, ["answeredOn"] = D(day.Day) });
+                return new(nps, () => $"Latest NPS answer {N(nps)} on {D(day.Day)} (below {N(rule.Threshold)})",
+                    () => new Dictionary<string, object> { ["nps"] = nps, ["answeredOn"] = D(day.Day) });
             }
         }
 
@@ -221,15 +230,15 @@ public static class RiskEvaluator
             if (day.Users.Contains(champion))
             {
                 var days = c.AsOf.DayNumber - day.Day.DayNumber;
-                return new(days, $"Champion {champion} not active for {Days(days)} (last on {D(day.Day)})",
-                    new Dictionary<string, object> { ["championUserId"] = champion, ["daysSinceActive"] = days, ["lastActive"] = D(day.Day) });
+                return new(days, () => $"Champion {champion} not active for {Days(days)} (last on {D(day.Day)})",
+                    () => new Dictionary<string, object> { ["championUserId"] = champion, ["daysSinceActive"] = days, ["lastActive"] = D(day.Day) });
             }
         }
 
         // Not seen in the search window: quiet for at least that long, or since the account's earliest known usage.
         var quiet = Math.Min(ChampionSearchDays, c.AsOf.DayNumber - c.Usage.Days[0].Day.DayNumber);
-        return new(quiet, $"Champion {champion} not active in the last {Days(quiet)}",
-            new Dictionary<string, object> { ["championUserId"] = champion, ["daysSinceActive"] = quiet });
+        return new(quiet, () => $"Champion {champion} not active in the last {Days(quiet)}",
+            () => new Dictionary<string, object> { ["championUserId"] = champion, ["daysSinceActive"] = quiet });
     }
 
     private static bool HasUsage(RiskContext c) => c.Usage.Days.Count > 0 && c.Usage.Days[0].Day <= c.AsOf;

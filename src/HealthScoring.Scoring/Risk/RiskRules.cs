@@ -47,6 +47,12 @@ public static class RiskRules
     public static int ScoreLookbackDays(IReadOnlyDictionary<string, RiskRuleSettings> overrides) =>
         Resolve(HealthDrop, overrides, null).WindowDays;
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Scorecards.Scorecard, ResolvedRiskRule[]> Resolved = new();
+
+    /// <summary>Every rule's effective settings for a scorecard, resolved once per scorecard instance (scoring asks per account and day).</summary>
+    public static IReadOnlyList<ResolvedRiskRule> ResolveAll(Scorecards.Scorecard scorecard) =>
+        Resolved.GetValue(scorecard, card => [.. All.Select(type => Resolve(type, card.RiskRules, card.Bands))]);
+
     /// <summary>A rule's effective settings: the scorecard's override over the defaults.</summary>
     public static ResolvedRiskRule Resolve(string type, IReadOnlyDictionary<string, RiskRuleSettings> overrides, Scorecards.BandThresholds? bands)
     {

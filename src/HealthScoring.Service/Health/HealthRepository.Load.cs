@@ -177,11 +177,22 @@ internal sealed partial class HealthRepository
         var earlierScores = new Dictionary<string, Dictionary<int, int?>>(StringComparer.Ordinal);
         if (plan.ScoresFrom <= plan.ScoresTo)
         {
-            foreach (var (account, day, score) in await connection.QueryAsync<(string, long, long?)>(new CommandDefinition(
+            // A plain reader: 14 rows per account in a full rescore, where per-row mapping would show.
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
                 "SELECT account_id, day, score FROM health_daily WHERE account_id IN @ids AND day >= @ScoresFrom AND day <= @ScoresTo",
-                new { ids = chunk, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken)))
+                new { ids = chunk, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
+            Dictionary<int, int?>? days = null;
+            string? account = null;
+            while (await reader.ReadAsync(cancellationToken))
             {
-                (earlierScores.TryGetValue(account, out var d) ? d : earlierScores[account] = [])[(int)day] = (int?)score;
+                var id = reader.GetString(0);
+                if (id != account)
+                {
+                    account = id;
+                    days = earlierScores.TryGetValue(id, out var d) ? d : earlierScores[id] = [];
+                }
+
+                days![reader.GetInt32(1)] = reader.IsDBNull(2) ? null : reader.GetInt32(2);
             }
         }
 

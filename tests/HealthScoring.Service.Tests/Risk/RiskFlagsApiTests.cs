@@ -97,6 +97,37 @@ public sealed class RiskFlagsApiTests : ServiceFixture
         Assert.That(since, Is.EquivalentTo(new[] { "r-page-0", "r-page-1" }));
     }
 
+    [Test]
+    public async Task ARuleTurnedOffForASegmentsScorecard_RaisesNothingThere()
+    {
+        var card = System.Text.Json.Nodes.JsonNode.Parse((await Admin.GetFromJsonAsync<JsonElement>("/api/v1/scorecards/default")).GetRawText())!.AsObject();
+        card["id"] = "quiet-ok";
+        card["name"] = "Seasonal accounts";
+        card["priority"] = 5;
+        card["appliesTo"] = System.Text.Json.Nodes.JsonNode.Parse("""{"segments":["seasonal"]}""");
+        card["riskRules"] = System.Text.Json.Nodes.JsonNode.Parse("""{"inactive":{"enabled":false},"health_red":{"threshold":101,"clearAt":101,"severity":"low"}}""");
+        using (var put = await Admin.PutAsync("/api/v1/scorecards/quiet-ok", new StringContent(card.ToJsonString(), System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.OK), await put.Content.ReadAsStringAsync());
+        }
+
+        using (var account = await Admin.PutAsJsonAsync("/api/v1/accounts/r-seasonal", new { segment = "seasonal" }))
+        {
+            account.EnsureSuccessStatusCode();
+        }
+
+        await SendDaysAsync(Grpc, "r-seasonal", [30]);
+        var flags = await WaitForAsync(Admin, "/api/v1/accounts/r-seasonal/risk-flags", p => Items(p).Any(f => f.Str("type") == "health_red"));
+        Assert.That(Items(flags).Any(f => f.Str("type") == "inactive"), Is.False, "inactive is off for this scorecard's segment");
+        Assert.That(Items(flags).Single(f => f.Str("type") == "health_red").Str("severity"), Is.EqualTo("low"), "the scorecard's own severity");
+
+        card["riskRules"] = System.Text.Json.Nodes.JsonNode.Parse("""{"nope":{},"inactive":{"threshold":14,"clearAt":30}}""");
+        using var bad = await Admin.PutAsync("/api/v1/scorecards/quiet-ok", new StringContent(card.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.That(errors.TryGetProperty("riskRules.nope", out _) && errors.TryGetProperty("riskRules.inactive.clearAt", out _), Is.True, errors.ToString());
+    }
+
     [TestCase("type=nope", "type")]
     [TestCase("severity=urgent", "severity")]
     [TestCase("state=maybe", "state")]

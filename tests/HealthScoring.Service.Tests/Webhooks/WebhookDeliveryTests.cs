@@ -86,6 +86,12 @@ public sealed class WebhookDeliveryTests : ServiceFixture
         Assert.That(InactiveFor(await _receiver.RequestsAsync("/hooks/ok"), "w-ok"), Has.Count.EqualTo(1));
         var flags = Items(await Admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/w-ok/risk-flags?state=all"));
         Assert.That(flags.Count(f => f.Str("type") == "inactive"), Is.EqualTo(1));
+
+        // A back-filled history whose account went quiet weeks ago: the flag is recorded on its day, not announced.
+        await SendDaysAsync(Grpc, "w-past", [40]);
+        await WaitForAsync(Admin, "/api/v1/accounts/w-past/risk-flags", p => Items(p).Any(f => f.Str("type") == "inactive" && f.Str("raisedOn") == Day(26)));
+        await Task.Delay(1500);
+        Assert.That(InactiveFor(await _receiver.RequestsAsync("/hooks/ok"), "w-past"), Is.Empty);
     }
 
     [Test]
