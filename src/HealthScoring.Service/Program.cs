@@ -2,6 +2,7 @@ using HealthScoring.Service.Risk;
 using HealthScoring.Service.Webhooks;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
+using HealthScoring.Service.Cohorts;
 using HealthScoring.Service.Grpc;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Hosting;
@@ -21,6 +22,7 @@ builder.AddAccounts();
 builder.AddHealthScoring();
 builder.AddRiskFlags();
 builder.AddWebhooks();
+builder.AddCohorts();
 builder.AddRestApi();
 
 var app = builder.Build();
@@ -33,6 +35,7 @@ app.MapHealthApi();
 app.MapScorecardsApi();
 app.MapRiskApi();
 app.MapWebhooksApi();
+app.MapCohortsApi();
 app.Run();
 
 /// <summary>The host's entry point (public so that tests can start it).</summary>

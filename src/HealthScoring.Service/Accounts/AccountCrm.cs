@@ -37,4 +37,10 @@ internal sealed record AccountCrm
 
     public IReadOnlyDictionary<string, System.Text.Json.JsonElement> Attributes { get; init; } =
         new Dictionary<string, System.Text.Json.JsonElement>();
+
+    /// <summary>
+    /// When this state took effect (default: now). A CRM back-filling its history sends older states with their
+    /// dates: they enter the MRR/seat/status time series; the current facts change only for the latest state.
+    /// </summary>
+    public DateTimeOffset? EffectiveAt { get; init; }
 }

@@ -79,6 +79,17 @@ internal sealed class AccountRepository(DbDataSource db, SqlDialect dialect, Tim
             $"SELECT mrr AS Mrr, seats_purchased AS Seats, status AS Status FROM accounts {dialect.UpdateLock} WHERE account_id = @accountId",
             new { accountId }, transaction, cancellationToken: cancellationToken));
 
+        // A state older than the latest one recorded only adds to the time series (a CRM back-filling history).
+        var effective = (crm.EffectiveAt ?? now).ToUnixTimeMilliseconds();
+        var latest = before is null ? null : await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MAX(changed_at) FROM account_changes WHERE account_id = @accountId", new { accountId }, transaction, cancellationToken: cancellationToken));
+        var isCurrent = latest is null || effective >= latest;
+        var history = new
+        {
+            accountId, values.mrr, values.seats, values.status, changedAt = effective,
+            day = UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(effective)),
+        };
+
         const string set = """
             name = @name, segment = @segment, plan_name = @plan, seats_purchased = @seats, mrr = @mrr,
             currency = @currency, contract_start = @contractStart, renewal_date = @renewalDate, status = @status,
@@ -96,16 +107,19 @@ internal sealed class AccountRepository(DbDataSource db, SqlDialect dialect, Tim
                 """, values, transaction, cancellationToken: cancellationToken));
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE accounts SET {set} WHERE account_id = @accountId", values, transaction, cancellationToken: cancellationToken));
+        if (isCurrent)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"UPDATE accounts SET {set} WHERE account_id = @accountId", values, transaction, cancellationToken: cancellationToken));
+        }
 
-        if (before is null || before.Mrr != crm.Mrr || before.Seats != crm.SeatsPurchased || before.Status != crm.Status)
+        if (!isCurrent || before is null || before.Mrr != crm.Mrr || before.Seats != crm.SeatsPurchased || before.Status != crm.Status)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO account_changes (account_id, changed_at, day, mrr, seats_purchased, status)
-                VALUES (@accountId, @now, @today, @mrr, @seats, @status)
-                """, values, transaction, cancellationToken: cancellationToken));
+                VALUES (@accountId, @changedAt, @day, @mrr, @seats, @status)
+                """, history, transaction, cancellationToken: cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -17,7 +17,7 @@ internal static partial class AccountRequestParser
     private static readonly HashSet<string> Known =
     [
         "name", "segment", "plan", "seatsPurchased", "mrr", "currency", "contractStart", "renewalDate", "status",
-        "churnedAt", "championUserId", "goals", "attributes",
+        "churnedAt", "championUserId", "goals", "attributes", "effectiveAt",
     ];
 
     public static AccountCrm? Parse(JsonElement body, Dictionary<string, string[]> errors)
@@ -51,6 +51,7 @@ internal static partial class AccountRequestParser
             ChampionUserId = Text(body, "championUserId", 128, errors),
             Goals = Goals(body, errors),
             Attributes = Attributes(body, errors),
+            EffectiveAt = Time(body, "effectiveAt", errors),
         };
 
         if (crm.Status == AccountStatus.Active && crm.ChurnedAt is not null)

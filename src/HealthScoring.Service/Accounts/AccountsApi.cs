@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using HealthScoring.Scoring.Metrics;
 using HealthScoring.Service.Auth;
@@ -38,15 +39,126 @@ internal sealed record AccountResponse(
             a.Usage.EventCount, a.Usage.QuantityTotal, a.Usage.ActiveUsers30d));
 }
 
+/// <summary>A page of a bulk pull; <see cref="NextUpdatedSince"/> is the same on every page of one pull.</summary>
+internal sealed record PortfolioPage(IReadOnlyList<PortfolioItem> Items, string? NextCursor, DateTime NextUpdatedSince);
+
+/// <summary>The cursor of a pull: the last account id served and when the pull began.</summary>
+internal static class PortfolioCursor
+{
+    public static string Encode(string lastId, long startedMs) =>
+        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{startedMs}\n{lastId}")));
+
+    public static (string After, long StartedMs)? Decode(string cursor)
+    {
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
+            var newline = text.IndexOf('\n', StringComparison.Ordinal);
+            return newline > 0 && long.TryParse(text.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var started)
+                   && text.Length - newline - 1 is > 0 and <= EventValidator.MaxIdLength
+                ? (text[(newline + 1)..], started)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary><c>/api/v1/accounts</c>: accounts as the CRM sees them, with their usage.</summary>
 internal static class AccountsApi
 {
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/accounts").WithTags("Accounts");
+        group.MapGet("/", ListAsync).RequireAuthorization(Scopes.Read);
         group.MapGet("/{accountId}", GetAsync).RequireAuthorization(Scopes.Read);
         group.MapPut("/{accountId}", PutAsync).RequireAuthorization(Scopes.Write);
         return routes;
+    }
+
+    public const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// How far before a pull's start <c>nextUpdatedSince</c> is set: a scoring transaction that stamped its changes
+    /// just before the pull began may commit just after; the overlap makes sure the next pull sees it.
+    /// </summary>
+    public static readonly TimeSpan SyncOverlap = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The book of business for bulk pulls, in account-id order with a keyset cursor: each account at most once per
+    /// pull however scores change meanwhile. With <c>updatedSince</c>: every account whose score, band or flags
+    /// changed since then; the next incremental pull passes this pull's <c>nextUpdatedSince</c>.
+    /// </summary>
+    private static async Task<Results<Ok<PortfolioPage>, ValidationProblem>> ListAsync(
+        string? band, string? segment, string? plan, string? riskFlag, int? minScore, int? maxScore, string? updatedSince, string? cursor, int? limit,
+        PortfolioRepository portfolio, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (band is not (null or "red" or "yellow" or "green"))
+        {
+            errors["band"] = ["must be red, yellow or green"];
+        }
+
+        if (riskFlag is not null && !HealthScoring.Scoring.Risk.RiskRules.Defaults.ContainsKey(riskFlag))
+        {
+            errors["riskFlag"] = [$"unknown risk flag type; known: {string.Join(", ", HealthScoring.Scoring.Risk.RiskRules.All)}"];
+        }
+
+        if (segment is { Length: > 100 } || plan is { Length: > 100 })
+        {
+            errors[segment is { Length: > 100 } ? "segment" : "plan"] = ["at most 100 characters"];
+        }
+
+        if (minScore is < 0 or > 100 || maxScore is < 0 or > 100 || minScore > maxScore)
+        {
+            errors["minScore"] = ["minScore and maxScore must be 0-100, minScore <= maxScore"];
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            errors["limit"] = [$"must be 1 to {MaxPageSize}"];
+        }
+
+        long? since = null;
+        if (updatedSince is not null)
+        {
+            since = DateOnly.TryParseExact(updatedSince, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+                ? new DateTimeOffset(date, TimeOnly.MinValue, TimeSpan.Zero).ToUnixTimeMilliseconds()
+                : DateTimeOffset.TryParse(updatedSince, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.ToUnixTimeMilliseconds() : null;
+            if (since is null)
+            {
+                errors["updatedSince"] = ["must be an RFC 3339 time or a date (YYYY-MM-DD)"];
+            }
+        }
+
+        var started = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        string? after = null;
+        if (cursor is not null)
+        {
+            if (PortfolioCursor.Decode(cursor) is { } decoded)
+            {
+                (after, started) = decoded;
+            }
+            else
+            {
+                errors["cursor"] = ["is not a cursor this service returned"];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var take = limit ?? 100;
+        var rows = await portfolio.ListAsync(new PortfolioQuery(band, segment, plan, riskFlag, minScore, maxScore, since, after, take + 1), cancellationToken);
+        var page = rows.Take(take).ToList();
+        return TypedResults.Ok(new PortfolioPage(
+            page,
+            rows.Count > take ? PortfolioCursor.Encode(page[^1].AccountId, started) : null,
+            DateTimeOffset.FromUnixTimeMilliseconds(started).Subtract(SyncOverlap).UtcDateTime));
     }
 
     private static async Task<Results<Ok<AccountResponse>, NotFound<ProblemDetails>>> GetAsync(
@@ -59,7 +171,7 @@ internal static class AccountsApi
     }
 
     private static async Task<Results<Ok<AccountResponse>, Created<AccountResponse>, ValidationProblem>> PutAsync(
-        string accountId, JsonElement body, AccountRepository accounts, CancellationToken cancellationToken)
+        string accountId, JsonElement body, AccountRepository accounts, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!IsValidId(accountId))
@@ -68,6 +180,11 @@ internal static class AccountsApi
         }
 
         var crm = AccountRequestParser.Parse(body, errors);
+        if (crm?.EffectiveAt > clock.GetUtcNow().AddMinutes(5))
+        {
+            errors["effectiveAt"] = ["must not be in the future"];
+        }
+
         if (errors.Count > 0 || crm is null)
         {
             return TypedResults.ValidationProblem(errors, detail: "The account was not stored: fix the fields listed in 'errors'.");
