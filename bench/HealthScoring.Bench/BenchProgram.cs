@@ -24,6 +24,7 @@ internal static class BenchProgram
                 ["ingest", .. var rest] => await IngestCommand.RunAsync(BenchOptions.Parse(rest), cancel.Token),
                 ["serve", .. var rest] => await ServeCommand.RunAsync(rest),
                 ["scoring", .. var rest] => await Scoring.ScoringCommand.RunAsync(rest, cancel.Token),
+                ["portfolio", .. var rest] => await Portfolio.PortfolioCommand.RunAsync(rest, cancel.Token),
                 _ => Usage(),
             };
         }

@@ -55,16 +55,18 @@ internal static class CohortTable
         IReadOnlyList<CohortAccount> accounts, CohortInterval interval, DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var cohorts = new List<Cohort>();
-        foreach (var group in accounts.GroupBy(a => PeriodStart(a.Start, interval)).OrderBy(g => g.Key))
+        var groups = accounts.GroupBy(a => PeriodStart(a.Start, interval)).OrderBy(g => g.Key).ToList();
+        var built = new Cohort[groups.Count];
+        // Cohorts are independent: built in parallel (a large book has tens of them).
+        Parallel.For(0, groups.Count, g =>
         {
-            var members = group.ToList();
+            var members = groups[g].ToList();
             var starting = members.Select(StartingMrr).ToArray();
             var startingTotal = starting.Sum();
             var periods = new List<CohortPeriod>();
             for (var k = 0; ; k++)
             {
-                var end = Add(group.Key, interval, k + 1);
+                var end = Add(groups[g].Key, interval, k + 1);
                 var endMs = new DateTimeOffset(end, TimeOnly.MinValue, TimeSpan.Zero).ToUnixTimeMilliseconds();
                 var complete = endMs <= nowMs;
                 // The current period is measured as of now.
@@ -87,8 +89,9 @@ internal static class CohortTable
                 }
             }
 
-            cohorts.Add(new Cohort(Label(group.Key, interval), group.Key, members.Count, startingTotal, Health(members, nowMs), periods));
-        }
+            built[g] = new Cohort(Label(groups[g].Key, interval), groups[g].Key, members.Count, startingTotal, Health(members, nowMs), periods);
+        });
+        var cohorts = built.ToList();
 
         var weighted = cohorts.SelectMany(c => c.Periods.Where(p => p.Complete).Select(p => (Cohort: c, Period: p)))
             .GroupBy(x => x.Period.Offset)
