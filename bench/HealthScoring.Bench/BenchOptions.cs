@@ -59,6 +59,9 @@ internal sealed class BenchOptions
                                           [--batch 500] [--accounts 10000] [--users-per-account 20] [--names 12]
                                           [--templates 64] [--commit-events 20000] [--synchronous Full|Normal]
                                           [--phases e2e,protocol,storage[,nullstore]] [--service-dll PATH]
+               HealthScoring.Bench scoring [--accounts 100000] [--days 90] [--backfill-accounts 10000] [--wrk-seconds 20] [--connections 64]
+               HealthScoring.Bench portfolio [--accounts 100000] [--months 36] [--runs 10]
+               HealthScoring.Bench demo [--rest URL] [--grpc URL] [--key KEY] [--accounts 200] [--days 365] [--concurrency 4] [--batch 500] [--seed 7]
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)

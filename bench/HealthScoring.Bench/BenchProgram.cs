@@ -25,6 +25,7 @@ internal static class BenchProgram
                 ["serve", .. var rest] => await ServeCommand.RunAsync(rest),
                 ["scoring", .. var rest] => await Scoring.ScoringCommand.RunAsync(rest, cancel.Token),
                 ["portfolio", .. var rest] => await Portfolio.PortfolioCommand.RunAsync(rest, cancel.Token),
+                ["demo", .. var rest] => await Demo.DemoCommand.RunAsync(rest, cancel.Token),
                 _ => Usage(),
             };
         }
