@@ -158,6 +158,36 @@ public sealed class CohortChurnTests : ServiceFixture
         Assert.That(future.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
+    [Test]
+    public async Task ACrmChangeAfterARead_ShowsInTheNextRead()
+    {
+        using (var put = await Admin.PutAsJsonAsync("/api/v1/accounts/c-fresh", new { segment = "cohort-fresh", contractStart = "2025-03-01", mrr = 100, effectiveAt = "2025-03-01T00:00:00Z" }))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        var before = (await Admin.GetFromJsonAsync<JsonElement>("/api/v1/cohorts/churn?segment=cohort-fresh")).GetProperty("cohorts")[0];
+        Assert.That(D(before.GetProperty("periods").EnumerateArray().Last(), "netRevenueRetention"), Is.EqualTo(1.0));
+
+        // An expansion today, then a churn: each shows in the very next table (the CRM inputs are refreshed).
+        using (var put = await Admin.PutAsJsonAsync("/api/v1/accounts/c-fresh", new { segment = "cohort-fresh", contractStart = "2025-03-01", mrr = 180 }))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        var expanded = (await Admin.GetFromJsonAsync<JsonElement>("/api/v1/cohorts/churn?segment=cohort-fresh")).GetProperty("cohorts")[0];
+        Assert.That(D(expanded.GetProperty("periods").EnumerateArray().Last(), "netRevenueRetention"), Is.EqualTo(1.8));
+
+        using (var put = await Admin.PutAsJsonAsync("/api/v1/accounts/c-fresh", new { segment = "cohort-fresh", contractStart = "2025-03-01", mrr = 180, status = "churned", churnedAt = DateTimeOffset.UtcNow.AddMinutes(-1) }))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        var churned = (await Admin.GetFromJsonAsync<JsonElement>("/api/v1/cohorts/churn?segment=cohort-fresh")).GetProperty("cohorts")[0];
+        var last = churned.GetProperty("periods").EnumerateArray().Last();
+        Assert.That((last.GetProperty("retainedAccounts").GetInt32(), D(last, "netRevenueRetention")), Is.EqualTo((0, 0.0)));
+    }
+
     [TestCase("interval=week", "interval")]
     [TestCase("from=2025-13", "from")]
     [TestCase("to=yesterday", "to")]

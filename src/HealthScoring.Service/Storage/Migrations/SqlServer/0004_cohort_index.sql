@@ -2,3 +2,4 @@
 DROP INDEX ix_account_changes_account ON account_changes;
 CREATE INDEX ix_account_changes_account ON account_changes (account_id, changed_at) INCLUDE (mrr, status);
 CREATE INDEX ix_accounts_crm_updated ON accounts (crm_updated_at);
+CREATE INDEX ix_accounts_created ON accounts (created_at);
