@@ -213,28 +213,8 @@ public sealed class HealthApiTests : ServiceFixture
         Assert.That(reply.Single(IngestResponse.Parser).Accepted, Is.EqualTo(batch.Events.Count), reply.Message);
     }
 
-    private async Task<JsonElement> WaitForHealthAsync(string account, Func<JsonElement, bool> until)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await Admin.GetAsync($"/api/v1/accounts/{account}/health");
-            if (response.IsSuccessStatusCode)
-            {
-                last = await response.Content.ReadFromJsonAsync<JsonElement>();
-                if (until(last))
-                {
-                    return last;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"health of {account} did not reach the expected state within 60 s; last: {last}");
-        return last;
-    }
+    private Task<JsonElement> WaitForHealthAsync(string account, Func<JsonElement, bool> until) =>
+        Usage.WaitForAsync(Admin, $"/api/v1/accounts/{account}/health", until);
 
     private async Task<List<JsonElement>> WaitForHistoryAsync(string account, int days, Func<List<JsonElement>, bool>? until = null)
     {
