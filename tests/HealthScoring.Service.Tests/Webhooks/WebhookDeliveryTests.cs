@@ -57,7 +57,9 @@ public sealed class WebhookDeliveryTests : ServiceFixture
         await SendDaysAsync(Grpc, "w-ok", [14]);
         var received = await WaitForFlagsAsync("/hooks/ok", ["w-ok"]);
 
-        var request = received.Single();
+        // (A retry after a slow answer would be the same delivery: the receiver drops repeats by the delivery id.)
+        Assert.That(received.Select(r => r.Header("HealthScoring-Delivery")).Distinct().Count(), Is.EqualTo(1));
+        var request = received[0];
         var body = JsonDocument.Parse(request.Body).RootElement;
         var signature = request.Header("HealthScoring-Signature");
         var t = signature.Split(',')[0]["t=".Length..];
@@ -77,13 +79,13 @@ public sealed class WebhookDeliveryTests : ServiceFixture
 
         var log = await Admin.GetFromJsonAsync<JsonElement>("/api/v1/webhooks/ok/deliveries");
         var delivery = Items(log).Single(d => d.Str("id") == body.Str("id"));
-        Assert.That((delivery.Str("state"), delivery.GetProperty("attempts").GetInt32(), delivery.GetProperty("lastStatus").GetInt32()), Is.EqualTo(("delivered", 1, 200)));
+        Assert.That((delivery.Str("state"), delivery.GetProperty("lastStatus").GetInt32()), Is.EqualTo(("delivered", 200)));
 
         // A rescore recomputes the same flag: no second flag, no second delivery.
         using var rescore = await Admin.PostAsJsonAsync("/api/v1/rescore", new { accountIds = new[] { "w-ok" } });
         Assert.That(rescore.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         await Task.Delay(1500);
-        Assert.That(InactiveFor(await _receiver.RequestsAsync("/hooks/ok"), "w-ok"), Has.Count.EqualTo(1));
+        Assert.That(InactiveFor(await _receiver.RequestsAsync("/hooks/ok"), "w-ok").Select(r => r.Header("HealthScoring-Delivery")).Distinct().Count(), Is.EqualTo(1));
         var flags = Items(await Admin.GetFromJsonAsync<JsonElement>("/api/v1/accounts/w-ok/risk-flags?state=all"));
         Assert.That(flags.Count(f => f.Str("type") == "inactive"), Is.EqualTo(1));
 
@@ -139,7 +141,7 @@ public sealed class WebhookDeliveryTests : ServiceFixture
 
         // Scoring goes on while deliveries fail: the flags are there, the deliveries pending with their error.
         var pending = await WaitForAsync(Admin, "/api/v1/webhooks/down/deliveries?state=pending",
-            p => Items(p).Count(d => d.GetProperty("attempts").GetInt32() >= 1 && d.Str("lastError") != "") >= accounts.Length);
+            p => accounts.All(a => Items(p).Any(d => IsInactiveFlagOf(d, a) && d.GetProperty("attempts").GetInt32() >= 1 && d.Str("lastError") != "")));
         Assert.That(Items(pending).All(d => d.GetProperty("nextAttemptAt").ValueKind == JsonValueKind.String));
         foreach (var account in accounts)
         {
@@ -168,7 +170,7 @@ public sealed class WebhookDeliveryTests : ServiceFixture
                 await RegisterAsync(admin, "restart", "/hooks/restart");
                 await SendDaysAsync(grpc, "w-restart", [14]);
                 await WaitForAsync(admin, "/api/v1/webhooks/restart/deliveries?state=pending",
-                    p => Items(p).Any(d => d.GetProperty("attempts").GetInt32() >= 1 && d.Str("lastError") != ""));
+                    p => Items(p).Any(d => IsInactiveFlagOf(d, "w-restart") && d.GetProperty("attempts").GetInt32() >= 1 && d.Str("lastError") != ""));
             }
 
             service.Kill();
@@ -286,12 +288,14 @@ public sealed class WebhookDeliveryTests : ServiceFixture
         return [];
     }
 
+    /// <summary>Whether a delivery-log entry is about <paramref name="account"/>'s inactive flag.</summary>
+    private static bool IsInactiveFlagOf(JsonElement delivery, string account) =>
+        delivery.GetProperty("data").TryGetProperty("flag", out var flag) && flag.Str("accountId") == account && flag.Str("type") == "inactive";
+
     /// <summary>The delivered delivery of <paramref name="account"/>'s inactive flag, from the delivery log.</summary>
     private static async Task<JsonElement> WaitForDeliveredAsync(HttpClient admin, string id, string account)
     {
-        static bool Matches(JsonElement d, string account) =>
-            d.GetProperty("data").GetProperty("flag").Str("accountId") == account && d.GetProperty("data").GetProperty("flag").Str("type") == "inactive";
-        var page = await WaitForAsync(admin, $"/api/v1/webhooks/{id}/deliveries?state=delivered&limit=1000", p => Items(p).Any(d => Matches(d, account)));
-        return Items(page).Single(d => Matches(d, account));
+        var page = await WaitForAsync(admin, $"/api/v1/webhooks/{id}/deliveries?state=delivered&limit=1000", p => Items(p).Any(d => IsInactiveFlagOf(d, account)));
+        return Items(page).Single(d => IsInactiveFlagOf(d, account));
     }
 }
