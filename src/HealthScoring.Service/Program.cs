@@ -1,5 +1,3 @@
-using HealthScoring.Service.Risk;
-using HealthScoring.Service.Webhooks;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Cohorts;
@@ -7,8 +5,10 @@ using HealthScoring.Service.Grpc;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Risk;
 using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
+using HealthScoring.Service.Webhooks;
 
 // Configuration (appsettings.json) comes from beside the binaries whatever the working directory is;
 // relative data paths (the default SQLite store under ./data) stay relative to the working directory.
@@ -24,8 +24,12 @@ builder.AddRiskFlags();
 builder.AddWebhooks();
 builder.AddCohorts();
 builder.AddRestApi();
+builder.AddTelemetry();
 
 var app = builder.Build();
+Telemetry.ObserveState(
+    () => app.Services.GetRequiredService<IngestionWriter>().PendingEvents,
+    () => app.Services.GetRequiredService<ScoringWorker>().LagSeconds);
 app.MapGrpcEndpoint();
 app.UseRestPipeline();
 app.MapHealthEndpoints();

@@ -1,4 +1,5 @@
 using HealthScoring.Scoring.Engine;
+using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Storage;
 
@@ -38,6 +39,11 @@ internal sealed partial class ScoringWorker(
     /// An account that becomes due again during the pass waits for the next pass: one pass per tick means a busy
     /// account is rescored once per <see cref="ScoringOptions.PollInterval"/>, however many events it receives.
     /// </summary>
+    /// <summary>Seconds since the last pass finished (the scoring lag an operator watches); since start before the first.</summary>
+    public double LagSeconds => clock.GetElapsedTime(Interlocked.Read(ref _lastPass)).TotalSeconds;
+
+    private long _lastPass = TimeProvider.System.GetTimestamp();
+
     public async Task<int> RunPassAsync(CancellationToken cancellationToken)
     {
         var total = 0;
@@ -55,6 +61,7 @@ internal sealed partial class ScoringWorker(
             }
 
             await saving;
+            Interlocked.Exchange(ref _lastPass, clock.GetTimestamp());
             return total;
         }
         finally
@@ -106,8 +113,14 @@ internal sealed partial class ScoringWorker(
 
     private async Task SaveRoundAsync(Round round, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.Source.StartActivity("healthscoring.scoring.round");
+        activity?.SetTag("healthscoring.accounts", round.Scored.Count);
+        activity?.SetTag("healthscoring.days", round.Scored.Sum(s => s.Days.Count));
+        activity?.SetTag("healthscoring.load_compute_ms", round.ComputeMs);
         var started = clock.GetTimestamp();
         await health.SaveAsync(round.Scored, round.Now.ToUnixTimeMilliseconds(), cancellationToken);
+        Telemetry.AccountsScored.Add(round.Scored.Count);
+        Telemetry.ScoringRoundDuration.Record(round.PickMs + round.ComputeMs + clock.GetElapsedTime(started).TotalMilliseconds);
         LogRound(logger, round.Scored.Count, round.Scored.Sum(s => s.Days.Count), round.PickMs, round.ComputeMs, clock.GetElapsedTime(started).TotalMilliseconds);
     }
 

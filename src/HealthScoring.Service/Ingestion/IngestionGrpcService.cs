@@ -1,6 +1,7 @@
 using HealthScoring.Protos.V1;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Grpc;
+using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Storage;
 using StatusCode = HealthScoring.Service.Grpc.StatusCode;
 
@@ -24,24 +25,50 @@ internal sealed class IngestionGrpcService(
         GrpcMethod.ClientStreaming<IngestRequest, IngestResponse>(Service + "IngestStream", Scopes.Ingest, IngestRequest.Parser, IngestStreamAsync),
     ];
 
-    private async Task<IngestResponse> IngestAsync(IngestRequest request, GrpcCallContext context)
-    {
-        var response = new IngestResponse();
-        await IngestBatchAsync(request, 0, response, context);
-        return response;
-    }
+    private Task<IngestResponse> IngestAsync(IngestRequest request, GrpcCallContext context) => TracedAsync("Ingest", async response =>
+        await IngestBatchAsync(request, 0, response, context));
 
-    private async Task<IngestResponse> IngestStreamAsync(IAsyncEnumerable<IngestRequest> requests, GrpcCallContext context)
+    private Task<IngestResponse> IngestStreamAsync(IAsyncEnumerable<IngestRequest> requests, GrpcCallContext context) => TracedAsync("IngestStream", async response =>
     {
-        var response = new IngestResponse();
         var offset = 0;
         await foreach (var request in requests.WithCancellation(context.CancellationToken))
         {
             await IngestBatchAsync(request, offset, response, context);
             offset += request.Events.Count;
         }
+    });
 
-        return response;
+    /// <summary>One span and one duration per call, with the call's counts; the event counters by outcome.</summary>
+    private static async Task<IngestResponse> TracedAsync(string method, Func<IngestResponse, Task> ingest)
+    {
+        using var activity = Telemetry.Source.StartActivity("healthscoring.ingest " + method, System.Diagnostics.ActivityKind.Server);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var response = new IngestResponse();
+        var status = "OK";
+        try
+        {
+            await ingest(response);
+            return response;
+        }
+        catch (RpcException ex)
+        {
+            status = ex.Status.ToString();
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag("rpc.method", method);
+            activity?.SetTag("rpc.grpc.status", status);
+            activity?.SetTag("healthscoring.events.accepted", response.Accepted);
+            activity?.SetTag("healthscoring.events.duplicates", response.Duplicates);
+            activity?.SetTag("healthscoring.events.rejected", response.Rejected.Count);
+            Telemetry.IngestEvents.Add(response.Accepted, new KeyValuePair<string, object?>("outcome", "accepted"));
+            Telemetry.IngestEvents.Add(response.Duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+            Telemetry.IngestEvents.Add(response.Rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
+            Telemetry.IngestDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("status", status));
+        }
     }
 
     /// <summary>Stores one batch's valid events and adds its counts to the response (indexes from <paramref name="offset"/>).</summary>

@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 
+using HealthScoring.Service.Hosting;
+
 namespace HealthScoring.Service.Ingestion;
 
 /// <summary>The writer is holding as many events as it may: retry after the hint.</summary>
@@ -85,8 +87,15 @@ internal sealed partial class IngestionWriter(
         await base.StopAsync(cancellationToken);
     }
 
+    /// <summary>Events accepted for writing and not yet committed (the store's backlog).</summary>
+    public long PendingEvents => Interlocked.Read(ref _pendingEvents);
+
     private async Task CommitAsync(List<Pending> group, int events)
     {
+        using var activity = Telemetry.Source.StartActivity("healthscoring.store.write");
+        activity?.SetTag("healthscoring.batches", group.Count);
+        activity?.SetTag("healthscoring.events", events);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var now = clock.GetUtcNow();
@@ -99,6 +108,7 @@ internal sealed partial class IngestionWriter(
         }
         catch (Exception ex)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             LogCommitFailed(logger, ex, group.Count, events);
             var failure = new IngestionUnavailableException("The event store is unavailable; the batch was not stored. Retry later.", ex);
             foreach (var pending in group)
@@ -109,6 +119,7 @@ internal sealed partial class IngestionWriter(
         finally
         {
             Interlocked.Add(ref _pendingEvents, -events);
+            Telemetry.StoreBatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
+using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Storage;
 using Polly;
 using Polly.CircuitBreaker;
@@ -64,6 +65,30 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task SendAsync(Delivery delivery, Webhook webhook, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.Source.StartActivity("healthscoring.webhook.deliver", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("healthscoring.webhook.id", webhook.Id);
+        activity?.SetTag("healthscoring.delivery.id", delivery.Id);
+        activity?.SetTag("healthscoring.delivery.event", delivery.EventType);
+        var outcome = "failed";
+        try
+        {
+            outcome = await AttemptAsync(delivery, webhook, cancellationToken);
+        }
+        finally
+        {
+            activity?.SetTag("healthscoring.delivery.outcome", outcome);
+            if (outcome != "delivered")
+            {
+                activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, outcome);
+            }
+
+            Telemetry.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    /// <summary>One round for one delivery; returns its outcome: delivered, failed (will retry), gave_up or postponed.</summary>
+    private async Task<string> AttemptAsync(Delivery delivery, Webhook webhook, CancellationToken cancellationToken)
+    {
         var body = Envelope(delivery);
         var tries = 0;
         try
@@ -86,30 +111,32 @@ internal sealed partial class WebhookDispatcher(
             if (response.IsSuccessStatusCode)
             {
                 await repository.RecordAttemptAsync(delivery.Id, true, (int)response.StatusCode, null, null, CancellationToken.None);
-                return;
+                return "delivered";
             }
 
-            await FailedAsync(delivery, (int)response.StatusCode, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}", tries);
+            return await FailedAsync(delivery, (int)response.StatusCode, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}", tries);
         }
         catch (BrokenCircuitException broken) when (tries == 0)
         {
             // The endpoint's circuit is open: no attempt was made; try again when it may have closed.
             var wait = broken.RetryAfter ?? options.BreakerBreakDuration;
             await repository.PostponeAsync(delivery.Id, clock.GetUtcNow().Add(wait).ToUnixTimeMilliseconds(), CancellationToken.None);
+            return "postponed";
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
                                        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            await FailedAsync(delivery, null, ex is TimeoutRejectedException ? $"No response within {options.Timeout.TotalSeconds:0.#} s" : ex.Message, tries);
+            return await FailedAsync(delivery, null, ex is TimeoutRejectedException ? $"No response within {options.Timeout.TotalSeconds:0.#} s" : ex.Message, tries);
         }
     }
 
-    private async Task FailedAsync(Delivery delivery, int? status, string error, int tries)
+    private async Task<string> FailedAsync(Delivery delivery, int? status, string error, int tries)
     {
         var attempts = (int)delivery.Attempts + 1;
         long? next = attempts >= options.MaxAttempts ? null : clock.GetUtcNow().Add(RetryDelay(attempts)).ToUnixTimeMilliseconds();
         LogDeliveryFailed(logger, delivery.Id, delivery.WebhookId, tries, error, next is null ? "giving up" : "will retry");
         await repository.RecordAttemptAsync(delivery.Id, false, status, error, next, CancellationToken.None);
+        return next is null ? "gave_up" : "failed";
     }
 
     /// <summary>Exponential (base x 2^(n-1), capped) with "equal jitter": between half and all of it.</summary>

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace HealthScoring.Service.Tests.Infrastructure;
 
 /// <summary>A request WireMock received: path, headers, body.</summary>
-internal sealed record ReceivedRequest(string Url, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset LoggedAt)
+internal sealed record ReceivedRequest(string Url, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset LoggedAt, byte[] BodyBytes)
 {
     public string Header(string name) =>
         Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value ?? "";
@@ -119,7 +119,8 @@ internal sealed class WireMockProcess : IAsyncDisposable
                 r.GetProperty("url").GetString()!,
                 r.GetProperty("headers").EnumerateObject().ToDictionary(h => h.Name, h => h.Value.ValueKind == JsonValueKind.Array ? h.Value[0].GetString()! : h.Value.GetString()!),
                 r.TryGetProperty("body", out var body) ? body.GetString() ?? "" : "",
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetProperty("loggedDate").GetInt64())))
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetProperty("loggedDate").GetInt64()),
+                r.TryGetProperty("bodyAsBase64", out var raw) && raw.GetString() is { Length: > 0 } b64 ? Convert.FromBase64String(b64) : []))
             .OrderBy(r => r.LoggedAt)
             .ToList();
     }
