@@ -77,6 +77,9 @@ internal sealed class ChildServer : IAsyncDisposable
         start.Environment["ConnectionStrings__HealthScoring"] = $"Data Source={databasePath}";
         start.Environment["HealthScoring__Auth__BootstrapAdminKey"] = ApiKey;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Benchmarks measure capacity with one key: the per-key rate limits (a fairness guard) are lifted.
+        start.Environment["HealthScoring__RateLimits__RequestsPerSecond"] = "0";
+        start.Environment["HealthScoring__RateLimits__EventsPerSecond"] = "0";
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;

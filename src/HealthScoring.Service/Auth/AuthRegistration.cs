@@ -11,6 +11,8 @@ internal static class AuthRegistration
     {
         var services = builder.Services;
         services.AddValidatedOptions<AuthOptions>(builder.Configuration, AuthOptions.Section);
+        services.AddValidatedOptions<RateLimitOptions>(builder.Configuration, RateLimitOptions.Section);
+        services.AddSingleton<KeyRateLimiter>();
         services.AddSingleton<ApiKeyRepository>();
         services.AddSingleton<IApiKeyAuthenticator, ApiKeyAuthenticator>();
         services.AddSingleton<IStoreSeed, AdminKeyProvisioner>();

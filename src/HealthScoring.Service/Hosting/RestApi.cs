@@ -26,6 +26,7 @@ internal static class RestApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.Use(Auth.KeyRateLimiter.LimitRestAsync);
         app.UseAuthorization();
         // The OpenAPI document and UI need a key with the read scope too: only health checks are open.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.Use(RequireReadScopeAsync));

@@ -15,6 +15,7 @@ internal sealed class IngestionGrpcService(
     EventValidator validator,
     IngestionWriter writer,
     StoreReadiness readiness,
+    KeyRateLimiter rateLimiter,
     IngestionOptions options) : IGrpcService
 {
     private const string Service = "/healthscoring.v1.IngestionService/";
@@ -83,6 +84,12 @@ internal sealed class IngestionGrpcService(
         {
             throw new RpcException(StatusCode.InvalidArgument,
                 $"The batch has {request.Events.Count} events; at most {options.MaxBatchEvents} are allowed per IngestRequest. Split it.");
+        }
+
+        if (context.Caller is { } caller && rateLimiter.TryEvents(caller.Id, request.Events.Count) is { } wait)
+        {
+            throw RpcException.RetryLater(StatusCode.ResourceExhausted,
+                $"This API key is limited to {rateLimiter.Options.EventsPerSecond} events per second (bursts of {rateLimiter.Options.EventBurst}); nothing of this batch was stored. Retry it later.", wait);
         }
 
         if (readiness.Problem is { } problem)
