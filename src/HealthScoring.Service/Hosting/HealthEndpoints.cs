@@ -36,11 +36,58 @@ internal sealed class StoreProbe(DbDataSource db, StoreReadiness readiness)
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
             await using var connection = await db.OpenConnectionAsync(timeout.Token);
             await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: timeout.Token));
+            if (readiness.WriteProblem is { } writeProblem)
+            {
+                // The last write failed: ready again only once the store takes a write lock (then released at once).
+                // Without this, a not-ready instance that gets no traffic would never find out it recovered.
+                if (!await CanWriteAsync(connection, timeout.Token))
+                {
+                    return writeProblem;
+                }
+
+                readiness.ReportWriteSucceeded();
+            }
+
             return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return $"The store is not reachable: {ex.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Whether the store takes a write now: a real one-row update, rolled back (a bare BEGIN IMMEDIATE did not
+    /// reliably report a held lock through the provider). SQLite waits at most half a second for the lock.
+    /// </summary>
+    private async Task<bool> CanWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var sqlite = connection as Microsoft.Data.Sqlite.SqliteConnection;
+        if (sqlite is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA busy_timeout=500;", cancellationToken: cancellationToken));
+        }
+
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE schema_migrations SET applied_at = applied_at WHERE id = (SELECT MIN(id) FROM schema_migrations)",
+                transaction: transaction, commandTimeout: 1, cancellationToken: cancellationToken));
+            await transaction.RollbackAsync(cancellationToken);
+            return true;
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (sqlite is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"PRAGMA busy_timeout={(db as SqliteStoreDataSource)?.BusyTimeoutMs ?? 10_000};", cancellationToken: CancellationToken.None));
+            }
         }
     }
 }

@@ -61,6 +61,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad Request", Explain(bad)),
+            // The store is busy or unreachable: a retry later can succeed; nothing of this request was stored.
+            System.Data.Common.DbException => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "The store is busy or unavailable; nothing was changed. Retry later."),
             _ => (StatusCodes.Status500InternalServerError, "Internal Server Error", $"An unexpected error occurred (trace {context.TraceIdentifier})."),
         };
         if (status >= 500)
@@ -69,6 +72,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
 
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "1";
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 
 using HealthScoring.Service.Hosting;
+using HealthScoring.Service.Storage;
 
 namespace HealthScoring.Service.Ingestion;
 
@@ -23,6 +24,7 @@ internal sealed class IngestionUnavailableException(string message, Exception? i
 /// </summary>
 internal sealed partial class IngestionWriter(
     IUsageStore store,
+    StoreReadiness readiness,
     IngestionOptions options,
     TimeProvider clock,
     ILogger<IngestionWriter> logger) : BackgroundService
@@ -98,9 +100,15 @@ internal sealed partial class IngestionWriter(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            var now = clock.GetUtcNow();
-            var outcomes = await store.WriteAsync(
-                new IngestGroup(group.ConvertAll(p => p.Events)), UtcDay.Of(now), now.ToUnixTimeMilliseconds(), CancellationToken.None);
+            // A transient store error (busy, deadlock) is retried a few times: the group is one transaction, and
+            // idempotency keys make a retry after an unseen commit count nothing twice.
+            var batches = new IngestGroup(group.ConvertAll(p => p.Events));
+            var outcomes = await StoreResilience.Retry.ExecuteAsync(async _ =>
+            {
+                var now = clock.GetUtcNow();
+                return await store.WriteAsync(batches, UtcDay.Of(now), now.ToUnixTimeMilliseconds(), CancellationToken.None);
+            });
+            readiness.ReportWriteSucceeded();
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Completion.TrySetResult(outcomes[i]);
@@ -109,6 +117,7 @@ internal sealed partial class IngestionWriter(
         catch (Exception ex)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            readiness.ReportWriteFailed($"Writes to the store are failing: {ex.Message}");
             LogCommitFailed(logger, ex, group.Count, events);
             var failure = new IngestionUnavailableException("The event store is unavailable; the batch was not stored. Retry later.", ex);
             foreach (var pending in group)

@@ -13,12 +13,16 @@ internal sealed class SqliteStoreDataSource : DbDataSource
     private readonly string _pragmas;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _initialised = new();
 
-    public SqliteStoreDataSource(string connectionString, string synchronous)
+    /// <param name="busyTimeoutMs">How long a connection waits for another's write lock before SQLITE_BUSY.</param>
+    public SqliteStoreDataSource(string connectionString, string synchronous, int busyTimeoutMs = 10_000)
     {
+        BusyTimeoutMs = busyTimeoutMs;
         var builder = new SqliteConnectionStringBuilder(connectionString)
         {
             Pooling = true,
-            DefaultTimeout = 30,
+            // Microsoft.Data.Sqlite retries a busy statement for the command timeout (seconds): keep it to the busy
+            // timeout, so a locked store is refused after about that long (then retried by StoreResilience).
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeoutMs / 1000.0)),
         };
         _connectionString = builder.ToString();
         var sync = synchronous.ToUpperInvariant() switch
@@ -27,9 +31,11 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             "NORMAL" => "NORMAL",
             _ => throw new InvalidOperationException($"HealthScoring:Storage:SqliteSynchronous must be Full or Normal, not '{synchronous}'."),
         };
-        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
         FilePath = builder.DataSource;
     }
+
+    public int BusyTimeoutMs { get; }
 
     /// <summary>The database file (relative paths are relative to the working directory).</summary>
     public string FilePath { get; }

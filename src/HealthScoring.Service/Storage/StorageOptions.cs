@@ -22,6 +22,9 @@ internal sealed class StorageOptions
     /// </summary>
     public string SqliteSynchronous { get; set; } = "Full";
 
+    /// <summary>How long a SQLite connection waits for the write lock before the call is retried (then refused).</summary>
+    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Where local files go (the generated admin key). Default: the SQLite file's folder, else <c>data</c>.</summary>
     public string? DataDirectory { get; set; }
 

@@ -12,4 +12,13 @@ internal sealed class StoreReadiness
     public void MarkReady() => _problem = null;
 
     public void MarkNotReady(string problem) => _problem = problem;
+
+    private volatile string? _writeProblem;
+
+    /// <summary>Why the last write failed, until a write (or a write probe) succeeds again.</summary>
+    public string? WriteProblem => _writeProblem;
+
+    public void ReportWriteFailed(string problem) => _writeProblem = problem;
+
+    public void ReportWriteSucceeded() => _writeProblem = null;
 }
