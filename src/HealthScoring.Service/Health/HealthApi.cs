@@ -38,10 +38,12 @@ internal sealed record HistoryDimensions(double? Deployment, double? Engagement,
 
 internal sealed record HistoryEntry(DateOnly Date, int? Score, string? Band, HistoryDimensions Dimensions, ScorecardRef Scorecard);
 
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 internal sealed record RescoreRequest(string[]? AccountIds, DateOnly? From);
 
 internal sealed record RescoreResponse(int Accounts, DateOnly From);
 
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 internal sealed record OverrideRequest(int? Score, string? Band, string? Reason, DateTimeOffset? ExpiresAt);
 
 /// <summary>Health over REST: the score with its explanation, daily history, rescoring, CSM overrides.</summary>

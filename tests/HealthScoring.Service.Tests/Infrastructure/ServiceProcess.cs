@@ -108,6 +108,17 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public GrpcTestClient GrpcClient(string? key = AdminKey) => new(GrpcUrl, key);
 
+    /// <summary>SIGTERM: the host's graceful stop (what an orchestrator sends first).</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     /// <summary>SIGKILL: no graceful stop, no flush, no finally blocks.</summary>
     public void Kill()
     {
