@@ -57,7 +57,10 @@ internal sealed partial class WebhookDispatcher(
     /// <summary>Sends the deliveries due now; returns how many were attempted.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var due = await repository.DueAsync(clock.GetUtcNow().ToUnixTimeMilliseconds(), options.MaxConcurrency * 8, cancellationToken);
+        // Claimed for longer than a round can take (every try timing out, plus the quick retries' waits).
+        var now = clock.GetUtcNow();
+        var lease = now + (options.Timeout * (options.ImmediateRetries + 1)) + TimeSpan.FromSeconds(5 * (options.ImmediateRetries + 1));
+        var due = await repository.DueAsync(now.ToUnixTimeMilliseconds(), options.MaxConcurrency * 8, cancellationToken, lease.ToUnixTimeMilliseconds());
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrency, CancellationToken = cancellationToken },
             async (item, ct) => await SendAsync(item.Delivery, item.Webhook, ct));
         return due.Count;

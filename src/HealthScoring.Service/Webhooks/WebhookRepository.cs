@@ -116,8 +116,12 @@ internal sealed class WebhookRepository(DbDataSource db, SqlDialect dialect, Tim
             """, new { webhookId, state, before, limit }, cancellationToken: cancellationToken))).ToList();
     }
 
-    /// <summary>Pending deliveries whose next attempt is due, oldest first, with their subscription.</summary>
-    public async Task<IReadOnlyList<(Delivery Delivery, Webhook Webhook)>> DueAsync(long nowMs, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pending deliveries whose next attempt is due, oldest first, with their subscription, each claimed until
+    /// <paramref name="leaseUntilMs"/> (its next attempt moved there by a conditional update): with several replicas
+    /// one of them sends it; if that one dies mid-send, the lease runs out and another retries (at least once).
+    /// </summary>
+    public async Task<IReadOnlyList<(Delivery Delivery, Webhook Webhook)>> DueAsync(long nowMs, int limit, CancellationToken cancellationToken, long? leaseUntilMs = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var due = (await connection.QueryAsync<Delivery>(new CommandDefinition(
@@ -130,6 +134,27 @@ internal sealed class WebhookRepository(DbDataSource db, SqlDialect dialect, Tim
         if (due.Count == 0)
         {
             return [];
+        }
+
+        if (leaseUntilMs is { } lease)
+        {
+            var claimed = new List<Delivery>(due.Count);
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                foreach (var d in due)
+                {
+                    if (await connection.ExecuteAsync(new CommandDefinition(
+                        "UPDATE webhook_deliveries SET next_attempt_at = @lease WHERE id = @Id AND state = @pending AND next_attempt_at = @NextAttemptAt",
+                        new { lease, d.Id, pending = Delivery.Pending, d.NextAttemptAt }, transaction, cancellationToken: cancellationToken)) == 1)
+                    {
+                        claimed.Add(d);
+                    }
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            due = claimed;
         }
 
         var hooks = (await QueryAsync("WHERE id IN @ids", new { ids = due.Select(d => d.WebhookId).Distinct().ToArray() }, cancellationToken))

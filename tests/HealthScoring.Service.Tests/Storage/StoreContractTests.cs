@@ -313,6 +313,11 @@ public sealed class StoreContractTests(string providerName)
         await health.SaveAsync([new ScoredAccount(work, [Day(today - 2), Day(today - 1), Day(today)], [episodes[1]], stored.Flags, stored.Band)], Now.ToUnixTimeMilliseconds(), CancellationToken.None);
         Assert.That((await flags.ListAsync(new RiskFlagQuery("rf1", null, null, null, null, null, 100), CancellationToken.None)).Select(f => f.Type), Is.EqualTo(new[] { "health_red" }));
 
+        // Two dispatchers (replicas) asking at once: the first claims every due delivery, the second gets none.
+        var lease = Now.AddMinutes(1).ToUnixTimeMilliseconds();
+        Assert.That(await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None, lease), Has.Count.EqualTo(3));
+        Assert.That(await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None, lease), Is.Empty);
+
         // Delivery bookkeeping: delivered leaves the queue; a failure waits for its next attempt; postponing moves it.
         var ids = due.Select(d => d.Delivery.Id).ToList();
         await hooks.RecordAttemptAsync(ids[0], true, 200, null, null, CancellationToken.None);
