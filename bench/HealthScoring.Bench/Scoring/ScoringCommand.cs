@@ -83,7 +83,7 @@ internal static partial class ScoringCommand
         var readiness = new StoreReadiness();
         readiness.MarkReady();
         using var logs = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_SCORING_LOG") is null ? Microsoft.Extensions.Logging.LogLevel.Warning : Microsoft.Extensions.Logging.LogLevel.Debug));
-        var worker = new ScoringWorker(health, new AccountScorer(health, catalog, options), readiness, options, TimeProvider.System, logs.CreateLogger<ScoringWorker>());
+        var worker = new ScoringWorker(health, new AccountScorer(health, catalog, options), new ScorerLease(db, dialect), readiness, options, TimeProvider.System, logs.CreateLogger<ScoringWorker>());
         var stopwatch = Stopwatch.StartNew();
         var scored = await worker.RunUntilIdleAsync(cancellationToken);
         return (stopwatch.Elapsed.TotalSeconds, scored);

@@ -17,6 +17,7 @@ internal static class HealthRegistration
         services.AddSingleton<HealthRepository>();
         services.AddSingleton<HealthOverrideRepository>();
         services.AddSingleton<AccountScorer>();
+        services.AddSingleton<ScorerLease>();
         services.AddSingleton<ScoringWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ScoringWorker>());
         return builder;

@@ -14,6 +14,7 @@ namespace HealthScoring.Service.Health;
 internal sealed partial class ScoringWorker(
     HealthRepository health,
     AccountScorer scorer,
+    ScorerLease lease,
     StoreReadiness readiness,
     ScoringOptions options,
     TimeProvider clock,
@@ -83,7 +84,12 @@ internal sealed partial class ScoringWorker(
 
             try
             {
-                await RunPassAsync(stoppingToken);
+                // With several replicas on one SQL Server, one scores per tick; the others skip it.
+                await using var held = await lease.TryAcquireAsync(stoppingToken);
+                if (held is not null)
+                {
+                    await RunPassAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -21,6 +21,8 @@ public sealed class SqlServerDialectTests
         yield return new TestCaseData(SqlServerUsageStore.InsertKeys).SetName("TSql_IngestInsertKeys_Parses");
         yield return new TestCaseData(SqlServerUsageStore.MergeAggregates).SetName("TSql_IngestMergeAggregates_Parses");
         yield return new TestCaseData(SqlServerUsageStore.PurgeSlice).SetName("TSql_PurgeSlice_Parses");
+        yield return new TestCaseData(HealthScoring.Service.Health.ScorerLease.Acquire).SetName("TSql_ScorerLeaseAcquire_Parses");
+        yield return new TestCaseData(HealthScoring.Service.Health.ScorerLease.Release).SetName("TSql_ScorerLeaseRelease_Parses");
     }
 
     [TestCaseSource(nameof(Statements))]
