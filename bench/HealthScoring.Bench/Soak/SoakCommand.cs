@@ -12,7 +12,7 @@ using HealthScoring.Protos.V1;
 namespace HealthScoring.Bench.Soak;
 
 /// <summary>
-/// <c>soak [--minutes 10] [--interval 30] [--events-per-second 5000] [--reads-per-second 100] [--accounts 2000]</c>:
+/// <c>soak [--minutes 10] [--interval 30] [--events-per-second 5000] [--reads-per-second 100] [--accounts 2000] [--sqlite-cache-mib N]</c>:
 /// steady mixed load on the real service (a child process on a fresh SQLite store, the scorer and webhook
 /// dispatcher running): paced gRPC ingestion and REST reads (health, portfolio page, risk flags), with memory and
 /// latency printed per interval, so a leak or a slow drift shows as a trend.
@@ -28,10 +28,12 @@ internal static class SoakCommand
         var eventsPerSecond = Option(args, "--events-per-second", 5000);
         var readsPerSecond = Option(args, "--reads-per-second", 100);
         var accounts = Option(args, "--accounts", 2000);
+        var cacheMiB = Option(args, "--sqlite-cache-mib", 0);
         const int batch = 500;
 
         var directory = RepositoryPaths.NewScratchDirectory("soak");
-        await using var server = await ChildServer.StartAsync([RepositoryPaths.ServiceDll(null)], directory, directory, new Dictionary<string, string>(), cancellationToken);
+        var settings = cacheMiB > 0 ? new Dictionary<string, string> { ["HealthScoring__Storage__SqliteCacheMiB"] = cacheMiB.ToString(CultureInfo.InvariantCulture) } : [];
+        await using var server = await ChildServer.StartAsync([RepositoryPaths.ServiceDll(null)], directory, directory, settings, cancellationToken);
         using var grpc = new GrpcIngestClient(server.GrpcUrl, ChildServer.ApiKey, 2);
         using var http = new HttpClient { BaseAddress = server.RestUrl, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ChildServer.ApiKey);
@@ -99,6 +101,7 @@ internal static class SoakCommand
             ## Soak: mixed load for {minutes} minutes (issue 6)
 
             {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {MachineInfo.Current()}
+            SQLite page cache per connection: {(cacheMiB > 0 ? $"{cacheMiB} MiB" : "default (64 MiB)")}.
             Load: {eventsPerSecond:N0} events/s over gRPC (batches of {batch}, {accounts:N0} accounts, 2 connections) and {readsPerSecond} REST reads/s
             (health of a random account, a portfolio page, a risk-flag page), paced; the scorer and the webhook dispatcher run as usual.
 

@@ -14,7 +14,8 @@ internal sealed class SqliteStoreDataSource : DbDataSource
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _initialised = new();
 
     /// <param name="busyTimeoutMs">How long a connection waits for another's write lock before SQLITE_BUSY.</param>
-    public SqliteStoreDataSource(string connectionString, string synchronous, int busyTimeoutMs = 10_000)
+    /// <param name="cacheMiB">SQLite's page cache per connection (each pooled connection may fill its own).</param>
+    public SqliteStoreDataSource(string connectionString, string synchronous, int busyTimeoutMs = 10_000, int cacheMiB = 8)
     {
         BusyTimeoutMs = busyTimeoutMs;
         var builder = new SqliteConnectionStringBuilder(connectionString)
@@ -31,7 +32,7 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             "NORMAL" => "NORMAL",
             _ => throw new InvalidOperationException($"HealthScoring:Storage:SqliteSynchronous must be Full or Normal, not '{synchronous}'."),
         };
-        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-{cacheMiB * 1024}; PRAGMA temp_store=MEMORY;";
         FilePath = builder.DataSource;
     }
 

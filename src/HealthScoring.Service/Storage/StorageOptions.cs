@@ -25,6 +25,10 @@ internal sealed class StorageOptions
     /// <summary>How long a SQLite connection waits for the write lock before the call is retried (then refused).</summary>
     public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>SQLite's page cache per connection, in MiB: memory grows toward pooled connections x this as the store grows.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 4096)]
+    public int SqliteCacheMiB { get; set; } = 8;
+
     /// <summary>Where local files go (the generated admin key). Default: the SQLite file's folder, else <c>data</c>.</summary>
     public string? DataDirectory { get; set; }
 
