@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -78,7 +77,7 @@ internal static class DemoCommand
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
-            var body = Frame(batch);
+            var body = GrpcIngestClient.Frame(batch);
             var connection = (int)(Interlocked.Increment(ref calls) % Math.Max(1, concurrency));
             CallResult result;
             var attempt = 0;
@@ -156,14 +155,6 @@ internal static class DemoCommand
         {
             yield return batch;
         }
-    }
-
-    private static byte[] Frame(IngestRequest request)
-    {
-        var body = new byte[5 + request.CalculateSize()];
-        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)(body.Length - 5));
-        request.WriteTo(body.AsSpan(5));
-        return body;
     }
 
     /// <summary>Waits until every account's score was computed after the last event was sent.</summary>

@@ -36,6 +36,15 @@ internal sealed class GrpcIngestClient : IDisposable
         }).ToArray();
     }
 
+    /// <summary>A request framed for the wire: compressed flag 0, 4-byte big-endian length, the message.</summary>
+    public static byte[] Frame(Google.Protobuf.IMessage request)
+    {
+        var body = new byte[5 + request.CalculateSize()];
+        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)(body.Length - 5));
+        Google.Protobuf.MessageExtensions.WriteTo(request, body.AsSpan(5));
+        return body;
+    }
+
     public async Task<CallResult> IngestAsync(byte[] body, int length, int connection, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, IngestPath)

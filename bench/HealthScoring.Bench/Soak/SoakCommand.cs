@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -70,7 +69,7 @@ internal static class SoakCommand
 
         var ingest = Paced(eventsPerSecond / (double)batch, async n =>
         {
-            var body = Frame(Batch(n, batch, accounts));
+            var body = GrpcIngestClient.Frame(Batch(n, batch, accounts));
             var t = Stopwatch.GetTimestamp();
             var result = await grpc.IngestAsync(body, body.Length, (int)(n % 2), CancellationToken.None);
             window.Ingest(Stopwatch.GetTimestamp() - t, result.Status == 0 ? result.Accepted : -1);
@@ -153,14 +152,6 @@ internal static class SoakCommand
         }
 
         return request;
-    }
-
-    private static byte[] Frame(IngestRequest request)
-    {
-        var body = new byte[5 + request.CalculateSize()];
-        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)(body.Length - 5));
-        request.WriteTo(body.AsSpan(5));
-        return body;
     }
 
     private static int Option(string[] args, string name, int fallback)
