@@ -25,28 +25,19 @@ public sealed class RateLimitTests : ServiceFixture
         var busyKey = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString();
         using var busy = Service.RestClient(busyKey);
 
-        var statuses = new List<HttpStatusCode>();
-        HttpResponseMessage? limited = null;
-        for (var i = 0; i < 30; i++)
-        {
-            var response = await busy.GetAsync("/api/v1/risk-flags");
-            statuses.Add(response.StatusCode);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                limited ??= response;
-            }
-            else
-            {
-                response.Dispose();
-            }
-        }
-
-        Assert.That(statuses.Take(10), Is.All.EqualTo(HttpStatusCode.OK), "the burst passes");
+        // 30 requests at once: far more than the burst of 10, whatever the machine's speed.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => busy.GetAsync("/api/v1/risk-flags")));
+        var statuses = responses.Select(r => r.StatusCode).ToList();
+        Assert.That(statuses.Count(s => s == HttpStatusCode.OK), Is.InRange(10, 25), "the burst passes, little more: " + string.Join(",", statuses));
+        var limited = responses.FirstOrDefault(r => r.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.That(limited, Is.Not.Null, string.Join(",", statuses));
         Assert.That(int.Parse(limited!.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), Is.InRange(1, 5));
         var problem = await limited.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("5 requests per second"));
-        limited.Dispose();
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
 
         // Another key has its own bucket; health checks need no key and are not limited.
         using var created2 = await Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "calm", scopes = new[] { "read" } });
