@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using HealthScoring.Scoring.Metrics;
 using HealthScoring.Service.Auth;
+using HealthScoring.Service.Hosting;
 using HealthScoring.Service.Ingestion;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -41,30 +41,6 @@ internal sealed record AccountResponse(
 
 /// <summary>A page of a bulk pull; <see cref="NextUpdatedSince"/> is the same on every page of one pull.</summary>
 internal sealed record PortfolioPage(IReadOnlyList<PortfolioItem> Items, string? NextCursor, DateTime NextUpdatedSince);
-
-/// <summary>The cursor of a pull: the last account id served and when the pull began.</summary>
-internal static class PortfolioCursor
-{
-    public static string Encode(string lastId, long startedMs) =>
-        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{startedMs}\n{lastId}")));
-
-    public static (string After, long StartedMs)? Decode(string cursor)
-    {
-        try
-        {
-            var text = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
-            var newline = text.IndexOf('\n', StringComparison.Ordinal);
-            return newline > 0 && long.TryParse(text.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var started)
-                   && text.Length - newline - 1 is > 0 and <= EventValidator.MaxIdLength
-                ? (text[(newline + 1)..], started)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-}
 
 /// <summary><c>/api/v1/accounts</c>: accounts as the CRM sees them, with their usage.</summary>
 internal static class AccountsApi
@@ -121,25 +97,20 @@ internal static class AccountsApi
             errors["limit"] = [$"must be 1 to {MaxPageSize}"];
         }
 
-        long? since = null;
-        if (updatedSince is not null)
+        long? since = updatedSince is null ? null : RestQuery.ParseTimeMs(updatedSince);
+        if (updatedSince is not null && since is null)
         {
-            since = DateOnly.TryParseExact(updatedSince, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-                ? new DateTimeOffset(date, TimeOnly.MinValue, TimeSpan.Zero).ToUnixTimeMilliseconds()
-                : DateTimeOffset.TryParse(updatedSince, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.ToUnixTimeMilliseconds() : null;
-            if (since is null)
-            {
-                errors["updatedSince"] = ["must be an RFC 3339 time or a date (YYYY-MM-DD)"];
-            }
+            errors["updatedSince"] = ["must be an RFC 3339 time or a date (YYYY-MM-DD)"];
         }
 
         var started = clock.GetUtcNow().ToUnixTimeMilliseconds();
         string? after = null;
         if (cursor is not null)
         {
-            if (PortfolioCursor.Decode(cursor) is { } decoded)
+            // The cursor carries when the pull began (for nextUpdatedSince) and the last account served.
+            if (RestQuery.DecodeCursor(cursor, EventValidator.MaxIdLength) is { } decoded)
             {
-                (after, started) = decoded;
+                (started, after) = decoded;
             }
             else
             {
@@ -157,7 +128,7 @@ internal static class AccountsApi
         var page = rows.Take(take).ToList();
         return TypedResults.Ok(new PortfolioPage(
             page,
-            rows.Count > take ? PortfolioCursor.Encode(page[^1].AccountId, started) : null,
+            rows.Count > take ? RestQuery.EncodeCursor(started, page[^1].AccountId) : null,
             DateTimeOffset.FromUnixTimeMilliseconds(started).Subtract(SyncOverlap).UtcDateTime));
     }
 

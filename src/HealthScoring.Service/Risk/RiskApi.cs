@@ -1,9 +1,7 @@
-using System.Buffers.Text;
-using System.Globalization;
-using System.Text;
 using HealthScoring.Scoring.Risk;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
+using HealthScoring.Service.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -66,27 +64,16 @@ internal static class RiskApi
             errors["state"] = ["must be active, cleared or all"];
         }
 
-        long? since = null;
-        if (raisedSince is not null)
+        long? since = raisedSince is null ? null : RestQuery.ParseTimeMs(raisedSince);
+        if (raisedSince is not null && since is null)
         {
-            if (DateOnly.TryParseExact(raisedSince, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-            {
-                since = new DateTimeOffset(date, TimeOnly.MinValue, TimeSpan.Zero).ToUnixTimeMilliseconds();
-            }
-            else if (DateTimeOffset.TryParse(raisedSince, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-            {
-                since = time.ToUnixTimeMilliseconds();
-            }
-            else
-            {
-                errors["raisedSince"] = ["must be a date (YYYY-MM-DD) or an RFC 3339 time"];
-            }
+            errors["raisedSince"] = ["must be a date (YYYY-MM-DD) or an RFC 3339 time"];
         }
 
         (long, string)? after = null;
         if (cursor is not null)
         {
-            after = DecodeCursor(cursor);
+            after = RestQuery.DecodeCursor(cursor, 64);
             if (after is null)
             {
                 errors["cursor"] = ["is not a cursor this service returned"];
@@ -107,26 +94,7 @@ internal static class RiskApi
         bool? active = state switch { "all" => null, "cleared" => false, _ => true };
         var items = await flags.ListAsync(new RiskFlagQuery(null, type, severity, active, since, after, take + 1), cancellationToken);
         var page = items.Take(take).ToList();
-        var next = items.Count > take ? EncodeCursor(page[^1].RaisedDay, page[^1].Id) : null;
+        var next = items.Count > take ? RestQuery.EncodeCursor(page[^1].RaisedDay, page[^1].Id) : null;
         return TypedResults.Ok(new RiskFlagPage(page.Select(RiskFlagView.From).ToList(), next));
-    }
-
-    private static string EncodeCursor(long day, string id) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{day}:{id}")));
-
-    private static (long, string)? DecodeCursor(string cursor)
-    {
-        try
-        {
-            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            return colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var day) && text.Length - colon - 1 is > 0 and <= 64
-                ? (day, text[(colon + 1)..])
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 }
