@@ -10,7 +10,9 @@ public sealed class BacktesterTests
 
     private static BacktestObservation Obs(string account, int? score, bool churned, double? seats = null) => new(
         account, D0, score, score is null ? null : score < 40 ? Band.Red : score < 70 ? Band.Yellow : Band.Green,
-        new Dictionary<string, double?> { ["seats"] = seats }, churned);
+        [seats is { } s ? (float)s : float.NaN], churned);
+
+    private static readonly string[] Keys = ["seats"];
 
     [Test]
     public void Auc_RankSumWithTies()
@@ -34,7 +36,7 @@ public sealed class BacktesterTests
             Obs("g", null, churned: true),
         };
 
-        var result = Backtester.Evaluate(observations, new Dictionary<string, DateOnly>(), new Dictionary<string, IReadOnlyList<(DateOnly, Band?)>>());
+        var result = Backtester.Evaluate(observations, Keys, new Dictionary<string, DateOnly>(), new Dictionary<string, IReadOnlyList<(DateOnly, Band?)>>());
 
         // Risk = -score over the 6 scored: churners {-20, -30, -60}, stayers {-35, -80, -90}.
         // Pairs churner > stayer: -20 beats all 3, -30 beats all 3, -60 beats -80 and -90: 8 of 9.
@@ -61,7 +63,7 @@ public sealed class BacktesterTests
             Obs("a", 10, true), Obs("b", 10, true), Obs("c", 10, false), Obs("d", 10, false),
             Obs("e", 90, true), Obs("f", 90, false), Obs("g", 90, false), Obs("h", 90, false),
         };
-        var result = Backtester.Evaluate(observations, new Dictionary<string, DateOnly>(), new Dictionary<string, IReadOnlyList<(DateOnly, Band?)>>());
+        var result = Backtester.Evaluate(observations, Keys, new Dictionary<string, DateOnly>(), new Dictionary<string, IReadOnlyList<(DateOnly, Band?)>>());
         Assert.That(result.LiftRedOverGreen, Is.EqualTo(2.0), "0.5 / 0.25");
     }
 
@@ -82,7 +84,7 @@ public sealed class BacktesterTests
             ["d"] = [Day(7, Band.Red), Day(10, Band.Green), Day(11, Band.Green)],
         };
 
-        var result = Backtester.Evaluate([], churnDays, bands);
+        var result = Backtester.Evaluate([], Keys, churnDays, bands);
 
         Assert.That(result.ChurnsWarnedByRed, Is.EqualTo(3));
         Assert.That(result.MedianLeadTimeDays, Is.EqualTo(5), "median of 3, 5, 9");

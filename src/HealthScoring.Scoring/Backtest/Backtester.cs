@@ -3,11 +3,12 @@ using HealthScoring.Scoring.Engine;
 namespace HealthScoring.Scoring.Backtest;
 
 /// <summary>
-/// One account's health on one evaluation day, and whether it churned within the horizon after it. Measure scores
-/// are keyed by measure (null: N/A that day).
+/// One account's health on one evaluation day, and whether it churned within the horizon after it.
+/// <see cref="MeasureScores"/> follow the measure keys given to <see cref="Backtester.Evaluate"/> (NaN: N/A that
+/// day); a compact array because a backtest holds millions of observations.
 /// </summary>
 public sealed record BacktestObservation(
-    string AccountId, DateOnly Day, int? Score, Band? Band, IReadOnlyDictionary<string, double?> MeasureScores, bool ChurnedWithinHorizon);
+    string AccountId, DateOnly Day, int? Score, Band? Band, float[] MeasureScores, bool ChurnedWithinHorizon);
 
 public sealed record BandFigures(string Band, int Observations, int Churned, double? ChurnRate);
 
@@ -34,10 +35,12 @@ public sealed record BacktestResult(
 public static class Backtester
 {
     /// <param name="observations">One per account and evaluation day.</param>
+    /// <param name="measureKeys">The keys of the observations' measure scores, in their order.</param>
     /// <param name="churnDays">The churn day of each account that churned.</param>
     /// <param name="dailyBands">Each churned account's band per day before its churn (for the lead time), ascending.</param>
     public static BacktestResult Evaluate(
         IReadOnlyList<BacktestObservation> observations,
+        IReadOnlyList<string> measureKeys,
         IReadOnlyDictionary<string, DateOnly> churnDays,
         IReadOnlyDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>> dailyBands)
     {
@@ -63,11 +66,10 @@ public static class Backtester
             }
         }
 
-        var measures = observations.SelectMany(o => o.MeasureScores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(key =>
+        var measures = measureKeys.Select((key, k) =>
             {
-                var with = observations.Where(o => o.MeasureScores.GetValueOrDefault(key) is not null).ToList();
-                return new MeasureAuc(key, Auc(with.Select(o => -o.MeasureScores[key]!.Value).ToList(), with.Select(o => o.ChurnedWithinHorizon).ToList()),
+                var with = observations.Where(o => !float.IsNaN(o.MeasureScores[k])).ToList();
+                return new MeasureAuc(key, Auc(with.Select(o => -(double)o.MeasureScores[k]).ToList(), with.Select(o => o.ChurnedWithinHorizon).ToList()),
                     with.Count, with.Count(o => o.ChurnedWithinHorizon));
             })
             .ToList();
@@ -115,25 +117,28 @@ public static class Backtester
             return null;
         }
 
-        var order = Enumerable.Range(0, risk.Count).OrderBy(i => risk[i]).ToArray();
+        var keys = risk.ToArray();
+        var sortedLabels = labels.ToArray();
+        Array.Sort(keys, sortedLabels);
+        return SortedAuc(keys, sortedLabels, positives);
+    }
+
+    /// <summary>The rank-sum AUC of risks already sorted ascending (with their labels), ties at their average rank.</summary>
+    internal static double SortedAuc(double[] sortedRisk, bool[] labels, int positives)
+    {
+        var negatives = labels.Length - positives;
         var rankSum = 0.0;
-        for (var start = 0; start < order.Length;)
+        for (var start = 0; start < sortedRisk.Length;)
         {
             var end = start;
-            while (end + 1 < order.Length && risk[order[end + 1]] == risk[order[start]])
+            var churners = labels[start] ? 1 : 0;
+            while (end + 1 < sortedRisk.Length && sortedRisk[end + 1] == sortedRisk[start])
             {
                 end++;
+                churners += labels[end] ? 1 : 0;
             }
 
-            var averageRank = (start + end) / 2.0 + 1;
-            for (var k = start; k <= end; k++)
-            {
-                if (labels[order[k]])
-                {
-                    rankSum += averageRank;
-                }
-            }
-
+            rankSum += churners * ((start + end) / 2.0 + 1);
             start = end + 1;
         }
 

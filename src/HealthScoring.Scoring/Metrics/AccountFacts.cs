@@ -60,32 +60,44 @@ public sealed class UsageHistory
     /// <summary>The days in the window of <paramref name="days"/> days ending with <paramref name="asOf"/> (inclusive).</summary>
     public IEnumerable<UsageDay> Window(DateOnly asOf, int days)
     {
-        var from = asOf.AddDays(1 - days);
-        foreach (var day in Days)
+        // Binary search for the window's first day: a backtest or back-fill scores hundreds of days of one history.
+        for (var i = FirstOnOrAfter(asOf.AddDays(1 - days)); i < Days.Count && Days[i].Day <= asOf; i++)
         {
-            if (day.Day > asOf)
-            {
-                yield break;
-            }
-
-            if (day.Day >= from)
-            {
-                yield return day;
-            }
+            yield return Days[i];
         }
     }
 
     /// <summary>The last day with any event on or before <paramref name="asOf"/>.</summary>
     public DateOnly? LastActiveDay(DateOnly asOf)
     {
-        for (var i = Days.Count - 1; i >= 0; i--)
+        for (var i = FirstOnOrAfter(asOf.AddDays(1)) - 1; i >= 0; i--)
         {
-            if (Days[i].Day <= asOf && Days[i].Events > 0)
+            if (Days[i].Events > 0)
             {
                 return Days[i].Day;
             }
         }
 
         return null;
+    }
+
+    /// <summary>The index of the first day on or after <paramref name="day"/> (<c>Days.Count</c> when none).</summary>
+    private int FirstOnOrAfter(DateOnly day)
+    {
+        int low = 0, high = Days.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (Days[middle].Day < day)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 }
