@@ -1,5 +1,6 @@
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Auth;
+using HealthScoring.Service.Backtests;
 using HealthScoring.Service.Cohorts;
 using HealthScoring.Service.Grpc;
 using HealthScoring.Service.Health;
@@ -23,6 +24,7 @@ builder.AddHealthScoring();
 builder.AddRiskFlags();
 builder.AddWebhooks();
 builder.AddCohorts();
+builder.AddBacktests();
 builder.AddRestApi();
 builder.AddTelemetry();
 
@@ -37,6 +39,7 @@ app.MapApiKeysApi();
 app.MapAccountsApi();
 app.MapHealthApi();
 app.MapScorecardsApi();
+app.MapBacktestsApi();
 app.MapRiskApi();
 app.MapWebhooksApi();
 app.MapCohortsApi();

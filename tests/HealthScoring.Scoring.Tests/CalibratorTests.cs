@@ -47,7 +47,7 @@ public sealed class CalibratorTests
         {
             Assert.That(signal.Weight, Is.GreaterThan(noise.Weight * 4), "the predictive measure carries the weight");
             Assert.That(result.FittedAucProposed, Is.GreaterThan(result.FittedAucCurrent! + 0.05));
-            Assert.That(result.Proposed.Dimensions.Sum(d => d.Weight), Is.EqualTo(100));
+            Assert.That(result.Proposed.Dimensions.Select(d => d.Weight), Is.EqualTo(current.Dimensions.Select(d => d.Weight)), "dimension weights unchanged where the fit left them");
             Assert.That(result.Proposed.Dimensions.SelectMany(d => d.Measures).Select(m => m.Weight), Is.All.GreaterThanOrEqualTo(1));
             Assert.That(engagement.Measures.Sum(m => m.Weight), Is.EqualTo(100));
             Assert.That(ScorecardValidator.Validate(result.Proposed), Is.Empty, "the proposal can be PUT as it is");

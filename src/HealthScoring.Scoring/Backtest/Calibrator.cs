@@ -334,14 +334,17 @@ public static class Calibrator
             }
         }
 
+        /// <summary>A level's weights as percentages, or as they were when the search left them unchanged (nothing to review).</summary>
+        private static double[] Readable(double[] fitted, double[] original) => fitted.SequenceEqual(original) ? original : Percentages(fitted);
+
         /// <summary>The scorecard with the fitted parameters, in whole-number weights (sum 100 per level).</summary>
         public Scorecard ToScorecard()
         {
-            var dimensionWeights = Percentages(_dimensionWeights);
+            var dimensionWeights = Readable(_dimensionWeights, _card.Dimensions.Select(d => d.Weight).ToArray());
             var dimensions = _card.Dimensions.Select((dimension, d) =>
             {
                 var indices = Enumerable.Range(0, _measures.Length).Where(k => _measures[k].Dimension == d).ToArray();
-                var weights = Percentages(indices.Select(k => _measureWeights[k]).ToArray());
+                var weights = Readable(indices.Select(k => _measureWeights[k]).ToArray(), indices.Select(k => _measures[k].Measure.Weight).ToArray());
                 var measures = indices.Select((k, j) => _measures[k].Measure with { Weight = weights[j], Scoring = _scoring[k] }).ToList();
                 return dimension with { Weight = dimensionWeights[d], Measures = measures };
             }).ToList();
