@@ -44,7 +44,7 @@ public sealed class BacktesterTests
         Assert.That((result.Accounts, result.Observations, result.ChurnedObservations), Is.EqualTo((7, 7, 4)));
         var red = result.Bands.Single(b => b.Band == "red");
         var green = result.Bands.Single(b => b.Band == "green");
-        Assert.That((red.Observations, red.Churned, red.ChurnRate), Is.EqualTo((3, 2, 2 / 3d)));
+        Assert.That((red.Accounts, red.Observations, red.Churned, red.ChurnRate), Is.EqualTo((3, 3, 2, 2 / 3d)));
         Assert.That((green.Observations, green.Churned, green.ChurnRate), Is.EqualTo((2, 0, 0d)));
         Assert.That(result.LiftRedOverGreen, Is.Null, "green never churned: no finite lift");
 
@@ -88,6 +88,6 @@ public sealed class BacktesterTests
 
         Assert.That(result.ChurnsWarnedByRed, Is.EqualTo(3));
         Assert.That(result.MedianLeadTimeDays, Is.EqualTo(5), "median of 3, 5, 9");
-        Assert.That(result.ChurnedAccounts, Is.EqualTo(4));
+        Assert.That(result.Churned, Is.EqualTo(4));
     }
 }

@@ -30,4 +30,7 @@ public static class RepoRoot
 
     /// <summary>The committed scorecard designed for the KDD replay.</summary>
     public static string KddScorecard(string root) => Path.Combine(root, "tools", "HealthScoring.Validation", "kdd-scorecard.json");
+
+    /// <summary>The scorecard of candidate measures the KDD calibration starts from.</summary>
+    public static string KddCandidates(string root) => Path.Combine(root, "tools", "HealthScoring.Validation", "kdd-candidates.json");
 }

@@ -10,21 +10,26 @@ namespace HealthScoring.Scoring.Backtest;
 public sealed record BacktestObservation(
     string AccountId, DateOnly Day, int? Score, Band? Band, float[] MeasureScores, bool ChurnedWithinHorizon);
 
-public sealed record BandFigures(string Band, int Observations, int Churned, double? ChurnRate);
+/// <summary>
+/// A band's observations: <see cref="Accounts"/> distinct accounts were observed in it on <see cref="Observations"/>
+/// evaluation days, <see cref="Churned"/> of which were followed by a churn within the horizon (the churn rate).
+/// </summary>
+public sealed record BandFigures(string Band, int Accounts, int Observations, int Churned, double? ChurnRate);
 
 public sealed record MeasureAuc(string Key, double? Auc, int Observations, int Churned);
 
 /// <summary>
 /// How well a scorecard's history predicted churn: the AUC of the score (a higher score means lower risk, so the
 /// AUC is that of -score), churn rate per band and the lift of red over green, the median lead time between an
-/// account turning red and churning, each measure's own AUC, and the counts behind each figure.
+/// account turning red and churning, each measure's own AUC, and the counts behind each figure
+/// (<see cref="Accounts"/> observed, <see cref="Churned"/> of them churned in the period).
 /// </summary>
 public sealed record BacktestResult(
     double? Auc,
     int Accounts,
+    int Churned,
     int Observations,
     int ChurnedObservations,
-    int ChurnedAccounts,
     IReadOnlyList<BandFigures> Bands,
     double? LiftRedOverGreen,
     double? MedianLeadTimeDays,
@@ -51,7 +56,8 @@ public static class Backtester
         {
             var members = observations.Where(o => o.Band == band).ToList();
             var churned = members.Count(o => o.ChurnedWithinHorizon);
-            return new BandFigures(band.ToString().ToLowerInvariant(), members.Count, churned, members.Count == 0 ? null : churned / (double)members.Count);
+            return new BandFigures(band.ToString().ToLowerInvariant(), members.Select(o => o.AccountId).Distinct(StringComparer.Ordinal).Count(),
+                members.Count, churned, members.Count == 0 ? null : churned / (double)members.Count);
         }).ToList();
         var red = bands[0].ChurnRate;
         var green = bands[2].ChurnRate;
@@ -77,9 +83,9 @@ public static class Backtester
         return new BacktestResult(
             auc,
             observations.Select(o => o.AccountId).Distinct(StringComparer.Ordinal).Count(),
+            churnDays.Count,
             observations.Count,
             observations.Count(o => o.ChurnedWithinHorizon),
-            churnDays.Count,
             bands,
             lift,
             Median(leads),

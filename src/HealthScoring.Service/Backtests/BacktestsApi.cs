@@ -18,13 +18,30 @@ internal sealed record BacktestScorecardRef(string Id, int Version, bool Live);
 
 internal sealed record BacktestPeriodView(DateOnly From, DateOnly To, DateOnly EvaluatedTo, int HorizonDays, int StepDays, int EvaluationDays);
 
-internal sealed record BacktestResponse(BacktestScorecardRef Scorecard, BacktestPeriodView Period, BacktestResult Backtest, long ElapsedMs);
+/// <summary>The backtest figures (CONTRACT: auc, accounts, churned, bands, medianLeadTimeDays, measures) with what was replayed.</summary>
+internal sealed record BacktestResponse(
+    BacktestScorecardRef Scorecard,
+    BacktestPeriodView Period,
+    double? Auc,
+    int Accounts,
+    int Churned,
+    int Observations,
+    int ChurnedObservations,
+    IReadOnlyList<BandFigures> Bands,
+    double? LiftRedOverGreen,
+    double? MedianLeadTimeDays,
+    int ChurnsWarnedByRed,
+    IReadOnlyList<MeasureAuc> Measures,
+    long ElapsedMs)
+{
+    public static BacktestResponse From(BacktestScorecardRef scorecard, BacktestPeriodView period, BacktestResult r, long elapsedMs) => new(
+        scorecard, period, r.Auc, r.Accounts, r.Churned, r.Observations, r.ChurnedObservations, r.Bands, r.LiftRedOverGreen,
+        r.MedianLeadTimeDays, r.ChurnsWarnedByRed, r.Measures, elapsedMs);
+}
 
 internal sealed record CalibrationSplit(string Method, double HoldOutShare, int TrainingAccounts, int HoldOutAccounts);
 
 internal sealed record CalibrationFit(double? CurrentAuc, double? ProposedAuc, int Observations, int Churned);
-
-internal sealed record HoldOutComparison(BacktestResult Current, BacktestResult Proposed);
 
 internal sealed record CalibrationResponse(
     BacktestScorecardRef Scorecard,
@@ -33,7 +50,8 @@ internal sealed record CalibrationResponse(
     Scorecard Proposed,
     IReadOnlyList<CalibrationChange> Changes,
     CalibrationFit Training,
-    HoldOutComparison HoldOut,
+    BacktestResult Current,
+    BacktestResult ProposedBacktest,
     string Recommendation,
     string Note,
     long ElapsedMs);
@@ -91,7 +109,7 @@ internal static class BacktestsApi
         }
 
         var outcome = await replay.RunAsync(job.Card, job.Period, job.Accounts, withSamples: false, cancellationToken);
-        return TypedResults.Ok(new BacktestResponse(job.Reference, job.View, outcome.Backtest, stopwatch.ElapsedMilliseconds));
+        return TypedResults.Ok(BacktestResponse.From(job.Reference, job.View, outcome.Backtest, stopwatch.ElapsedMilliseconds));
     }
 
     private static async Task<IResult> CalibrateAsync(
@@ -134,7 +152,8 @@ internal static class BacktestsApi
             calibration.Proposed,
             calibration.Changes,
             new CalibrationFit(calibration.FittedAucCurrent, calibration.FittedAucProposed, calibration.FitSamples, calibration.FitChurned),
-            new HoldOutComparison(current.Backtest, proposed.Backtest),
+            current.Backtest,
+            proposed.Backtest,
             better ? "adopt" : "keep",
             better
                 ? $"The proposal ranks churners better on accounts it was not fitted on. Nothing was changed: PUT it to /api/v1/scorecards/{job.Card.Id} to adopt it."

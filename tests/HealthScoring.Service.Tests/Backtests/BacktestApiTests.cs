@@ -62,7 +62,7 @@ public sealed class BacktestApiTests : ServiceFixture
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
 
-        var backtest = body.GetProperty("backtest");
+        var backtest = body;
         var bands = backtest.GetProperty("bands").EnumerateArray().ToDictionary(b => b.Str("band"));
         var measures = backtest.GetProperty("measures").EnumerateArray().ToDictionary(m => m.Str("key"));
         Assert.Multiple(() =>
@@ -74,9 +74,10 @@ public sealed class BacktestApiTests : ServiceFixture
             Assert.That(backtest.GetProperty("accounts").GetInt32(), Is.EqualTo(5));
             Assert.That(backtest.GetProperty("observations").GetInt32(), Is.EqualTo(29));
             Assert.That(backtest.GetProperty("churnedObservations").GetInt32(), Is.EqualTo(6));
-            Assert.That(backtest.GetProperty("churnedAccounts").GetInt32(), Is.EqualTo(2));
-            Assert.That((bands["red"].GetProperty("observations").GetInt32(), bands["red"].GetProperty("churned").GetInt32()), Is.EqualTo((2, 2)));
-            Assert.That((bands["green"].GetProperty("observations").GetInt32(), bands["green"].GetProperty("churned").GetInt32()), Is.EqualTo((27, 4)));
+            Assert.That(backtest.GetProperty("churned").GetInt32(), Is.EqualTo(2));
+            Assert.That((bands["red"].GetProperty("accounts").GetInt32(), bands["red"].GetProperty("observations").GetInt32(), bands["red"].GetProperty("churned").GetInt32()), Is.EqualTo((2, 2, 2)));
+            Assert.That((bands["green"].GetProperty("accounts").GetInt32(), bands["green"].GetProperty("observations").GetInt32(), bands["green"].GetProperty("churned").GetInt32()), Is.EqualTo((5, 27, 4)));
+            Assert.That(bands["red"].GetProperty("churnRate").GetDouble(), Is.EqualTo(1.0));
             Assert.That(backtest.GetProperty("liftRedOverGreen").GetDouble(), Is.EqualTo(6.75).Within(1e-9));
             Assert.That(backtest.GetProperty("medianLeadTimeDays").GetDouble(), Is.EqualTo(5));
             Assert.That(backtest.GetProperty("churnsWarnedByRed").GetInt32(), Is.EqualTo(2));
@@ -103,9 +104,9 @@ public sealed class BacktestApiTests : ServiceFixture
         {
             Assert.That(first.GetProperty("scorecard").GetProperty("version").GetInt32(), Is.EqualTo(1));
             Assert.That(first.GetProperty("scorecard").GetProperty("live").GetBoolean(), Is.False);
-            Assert.That(first.GetProperty("backtest").GetProperty("auc").GetDouble(), Is.EqualTo(2 / 3d).Within(1e-9));
+            Assert.That(first.GetProperty("auc").GetDouble(), Is.EqualTo(2 / 3d).Within(1e-9));
             Assert.That(second.GetProperty("scorecard").GetProperty("live").GetBoolean(), Is.True);
-            Assert.That(second.GetProperty("backtest").GetProperty("auc").GetDouble(), Is.EqualTo(0.5).Within(1e-9), "every observation scores 100");
+            Assert.That(second.GetProperty("auc").GetDouble(), Is.EqualTo(0.5).Within(1e-9), "every observation scores 100");
             Assert.That(versions.GetArrayLength(), Is.EqualTo(2), "a backtest stores nothing");
         });
     }
@@ -183,7 +184,6 @@ public sealed class BacktestApiTests : ServiceFixture
         var engagement = proposed.GetProperty("dimensions").EnumerateArray().Single(d => d.Str("key") == "engagement");
         var weights = engagement.GetProperty("measures").EnumerateArray().ToDictionary(m => m.Str("key"), m => m.GetProperty("weight").GetDouble());
         var split = body.GetProperty("split");
-        var holdOut = body.GetProperty("holdOut");
         var training = body.GetProperty("training");
         Assert.Multiple(() =>
         {
@@ -192,8 +192,8 @@ public sealed class BacktestApiTests : ServiceFixture
             Assert.That(training.GetProperty("proposedAuc").GetDouble(), Is.GreaterThan(training.GetProperty("currentAuc").GetDouble()));
             Assert.That(split.GetProperty("trainingAccounts").GetInt32() + split.GetProperty("holdOutAccounts").GetInt32(), Is.EqualTo(2 * CalibrationAccounts));
             Assert.That(split.GetProperty("holdOutAccounts").GetInt32(), Is.InRange(4, 28), "about 30% held out");
-            Assert.That(holdOut.GetProperty("current").GetProperty("accounts").GetInt32(), Is.EqualTo(split.GetProperty("holdOutAccounts").GetInt32()));
-            Assert.That(holdOut.GetProperty("proposed").GetProperty("accounts").GetInt32(), Is.EqualTo(split.GetProperty("holdOutAccounts").GetInt32()));
+            Assert.That(body.GetProperty("current").GetProperty("accounts").GetInt32(), Is.EqualTo(split.GetProperty("holdOutAccounts").GetInt32()));
+            Assert.That(body.GetProperty("proposedBacktest").GetProperty("accounts").GetInt32(), Is.EqualTo(split.GetProperty("holdOutAccounts").GetInt32()));
             Assert.That(body.Str("recommendation"), Is.AnyOf("adopt", "keep"));
             Assert.That(body.GetProperty("changes").EnumerateArray().Select(c => c.Str("path")),
                 Is.SupersetOf(new[] { "dimensions[1].measures[0].weight" }).And.Not.Contains("dimensions[0].measures[0].weight"),
