@@ -62,6 +62,7 @@ internal sealed class BenchOptions
                HealthScoring.Bench scoring [--accounts 100000] [--days 90] [--backfill-accounts 10000] [--wrk-seconds 20] [--connections 64]
                HealthScoring.Bench portfolio [--accounts 100000] [--months 36] [--runs 10]
                HealthScoring.Bench soak [--minutes 10] [--interval 30] [--events-per-second 5000] [--reads-per-second 100] [--accounts 2000] [--sqlite-cache-mib N]
+               HealthScoring.Bench backtest [--accounts 10000] [--days 365]
                HealthScoring.Bench demo [--rest URL] [--grpc URL] [--key KEY] [--accounts 200] [--days 365] [--concurrency 4] [--batch 500] [--seed 7]
         """;
 

@@ -26,6 +26,7 @@ internal static class BenchProgram
                 ["scoring", .. var rest] => await Scoring.ScoringCommand.RunAsync(rest, cancel.Token),
                 ["portfolio", .. var rest] => await Portfolio.PortfolioCommand.RunAsync(rest, cancel.Token),
                 ["demo", .. var rest] => await Demo.DemoCommand.RunAsync(rest, cancel.Token),
+                ["backtest", .. var rest] => await Backtest.BacktestCommand.RunAsync(rest, cancel.Token),
                 ["soak", .. var rest] => await Soak.SoakCommand.RunAsync(rest, cancel.Token),
                 _ => Usage(),
             };

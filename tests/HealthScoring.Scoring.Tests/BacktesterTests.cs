@@ -56,6 +56,27 @@ public sealed class BacktesterTests
     }
 
     [Test]
+    public void Evaluate_CountsPerScoreStep_GiveTheSameAucsAsRanking()
+    {
+        // Whole-number scores, measure scores on the 0.1 grid, and a few off it (ranked exactly).
+        var random = new Random(5);
+        var observations = Enumerable.Range(0, 3000).Select(i =>
+        {
+            var score = random.Next(0, 101);
+            var measure = i % 97 == 0 ? (float)(random.NextDouble() * 100) : random.Next(0, 1001) / 10f;
+            var churned = random.NextDouble() < 0.8 - score / 150.0;
+            return new BacktestObservation($"a{i % 400}", D0, score, null, [measure], churned);
+        }).ToList();
+        var labels = observations.Select(o => o.ChurnedWithinHorizon).ToList();
+
+        var result = Backtester.Evaluate(observations, Keys, new Dictionary<string, DateOnly>(), new Dictionary<string, IReadOnlyList<(DateOnly, Band?)>>());
+
+        Assert.That(result.Auc, Is.EqualTo(Backtester.Auc(observations.Select(o => -(double)o.Score!.Value).ToList(), labels)).Within(1e-12));
+        Assert.That(result.Measures[0].Auc, Is.EqualTo(Backtester.Auc(observations.Select(o => -(double)o.MeasureScores[0]).ToList(), labels)).Within(1e-12));
+        Assert.That(result.Auc, Is.GreaterThan(0.6), "the example carries signal");
+    }
+
+    [Test]
     public void Lift_IsRedChurnRateOverGreen()
     {
         var observations = new[]

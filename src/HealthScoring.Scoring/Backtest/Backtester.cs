@@ -49,15 +49,44 @@ public static class Backtester
         IReadOnlyDictionary<string, DateOnly> churnDays,
         IReadOnlyDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>> dailyBands)
     {
-        var scored = observations.Where(o => o.Score is not null).ToList();
-        var auc = Auc(scored.Select(o => -(double)o.Score!.Value).ToList(), scored.Select(o => o.ChurnedWithinHorizon).ToList());
+        // One pass: a backtest holds millions of observations, and the scores all lie on a 0.1 grid of 0..100, so
+        // each AUC comes from a histogram rather than a sort.
+        var score = new ScoreHistogram();
+        var measureHistograms = measureKeys.Select(_ => new ScoreHistogram()).ToArray();
+        var bandObservations = new int[3];
+        var bandChurned = new int[3];
+        var bandAccounts = Enumerable.Range(0, 3).Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
+        var accounts = new HashSet<string>(StringComparer.Ordinal);
+        var churnedObservations = 0;
+        foreach (var o in observations)
+        {
+            accounts.Add(o.AccountId);
+            churnedObservations += o.ChurnedWithinHorizon ? 1 : 0;
+            if (o.Score is { } s)
+            {
+                score.Add(s, o.ChurnedWithinHorizon);
+            }
+
+            if (o.Band is { } band)
+            {
+                bandObservations[(int)band]++;
+                bandChurned[(int)band] += o.ChurnedWithinHorizon ? 1 : 0;
+                bandAccounts[(int)band].Add(o.AccountId);
+            }
+
+            for (var k = 0; k < measureHistograms.Length; k++)
+            {
+                if (!float.IsNaN(o.MeasureScores[k]))
+                {
+                    measureHistograms[k].Add(o.MeasureScores[k], o.ChurnedWithinHorizon);
+                }
+            }
+        }
 
         var bands = new[] { Band.Red, Band.Yellow, Band.Green }.Select(band =>
         {
-            var members = observations.Where(o => o.Band == band).ToList();
-            var churned = members.Count(o => o.ChurnedWithinHorizon);
-            return new BandFigures(band.ToString().ToLowerInvariant(), members.Select(o => o.AccountId).Distinct(StringComparer.Ordinal).Count(),
-                members.Count, churned, members.Count == 0 ? null : churned / (double)members.Count);
+            var (count, churned) = (bandObservations[(int)band], bandChurned[(int)band]);
+            return new BandFigures(band.ToString().ToLowerInvariant(), bandAccounts[(int)band].Count, count, churned, count == 0 ? null : churned / (double)count);
         }).ToList();
         var red = bands[0].ChurnRate;
         var green = bands[2].ChurnRate;
@@ -72,20 +101,15 @@ public static class Backtester
             }
         }
 
-        var measures = measureKeys.Select((key, k) =>
-            {
-                var with = observations.Where(o => !float.IsNaN(o.MeasureScores[k])).ToList();
-                return new MeasureAuc(key, Auc(with.Select(o => -(double)o.MeasureScores[k]).ToList(), with.Select(o => o.ChurnedWithinHorizon).ToList()),
-                    with.Count, with.Count(o => o.ChurnedWithinHorizon));
-            })
-            .ToList();
+        var measures = measureKeys.Select((key, k) => new MeasureAuc(key, measureHistograms[k].Auc(), measureHistograms[k].Count, measureHistograms[k].Positives)).ToList();
+        var auc = score.Auc();
 
         return new BacktestResult(
             auc,
-            observations.Select(o => o.AccountId).Distinct(StringComparer.Ordinal).Count(),
+            accounts.Count,
             churnDays.Count,
             observations.Count,
-            observations.Count(o => o.ChurnedWithinHorizon),
+            churnedObservations,
             bands,
             lift,
             Median(leads),
@@ -161,5 +185,70 @@ public static class Backtester
         values.Sort();
         var middle = values.Count / 2;
         return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2.0;
+    }
+
+    /// <summary>
+    /// Health and measure scores with their labels, counted per 0.1 step of 0..100 (the engine rounds measure scores
+    /// to one decimal and the score to a whole number); a value off that grid is kept aside and ranked exactly.
+    /// The AUC is the rank-sum one: higher score = lower risk, ties at their average rank.
+    /// </summary>
+    private sealed class ScoreHistogram
+    {
+        private const int Steps = 1001;
+        private readonly long[] _positives = new long[Steps];
+        private readonly long[] _negatives = new long[Steps];
+        private List<(double Value, bool Churned)>? _offGrid;
+
+        public int Count { get; private set; }
+
+        public int Positives { get; private set; }
+
+        public void Add(double value, bool churned)
+        {
+            Count++;
+            Positives += churned ? 1 : 0;
+            var step = Math.Round(value * 10);
+            if (step is >= 0 and < Steps && Math.Abs(step / 10 - value) < 1e-4)
+            {
+                (churned ? _positives : _negatives)[(int)step]++;
+            }
+            else
+            {
+                (_offGrid ??= []).Add((value, churned));
+            }
+        }
+
+        public double? Auc()
+        {
+            if (_offGrid is not null)
+            {
+                // Rare: rank everything exactly.
+                var all = new List<(double Value, bool Churned)>(_offGrid);
+                for (var i = 0; i < Steps; i++)
+                {
+                    all.AddRange(Enumerable.Repeat((i / 10.0, true), (int)_positives[i]));
+                    all.AddRange(Enumerable.Repeat((i / 10.0, false), (int)_negatives[i]));
+                }
+
+                return Backtester.Auc(all.Select(a => -a.Value).ToList(), all.Select(a => a.Churned).ToList());
+            }
+
+            long positives = Positives, negatives = Count - Positives;
+            if (positives == 0 || negatives == 0)
+            {
+                return null;
+            }
+
+            // A churner beats every stayer with a higher score (lower risk) and half of those with the same score.
+            double wins = 0;
+            long stayersAbove = 0;
+            for (var i = Steps - 1; i >= 0; i--)
+            {
+                wins += _positives[i] * (stayersAbove + _negatives[i] / 2.0);
+                stayersAbove += _negatives[i];
+            }
+
+            return wins / ((double)positives * negatives);
+        }
     }
 }

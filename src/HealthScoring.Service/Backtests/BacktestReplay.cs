@@ -82,9 +82,14 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
         var churnDays = new ConcurrentDictionary<string, DateOnly>(StringComparer.Ordinal);
         var dailyBands = new ConcurrentDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>>(StringComparer.Ordinal);
 
+        var loadWatch = new System.Diagnostics.Stopwatch();
+        var replayWatch = new System.Diagnostics.Stopwatch();
         foreach (var chunk in accounts.Chunk(ChunkSize))
         {
+            loadWatch.Start();
             var inputs = await health.LoadManyAsync(chunk, plan, cancellationToken);
+            loadWatch.Stop();
+            replayWatch.Start();
             Parallel.ForEach(inputs.Values, new ParallelOptions { CancellationToken = cancellationToken }, () => (Observations: new List<BacktestObservation>(), Samples: new List<CalibrationSample>()),
                 (input, _, local) =>
                 {
@@ -96,10 +101,15 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
                     observations.Add(local.Observations);
                     samples.Add(local.Samples);
                 });
+            replayWatch.Stop();
         }
+
+        Console.Error.WriteLine($"TIMING load {loadWatch.Elapsed.TotalSeconds:0.00} replay {replayWatch.Elapsed.TotalSeconds:0.00}");
+        var evalWatch = System.Diagnostics.Stopwatch.StartNew();
 
         var all = observations.SelectMany(o => o).ToList();
         var result = Backtester.Evaluate(all, keys, churnDays, dailyBands);
+        Console.Error.WriteLine($"TIMING evaluate {evalWatch.Elapsed.TotalSeconds:0.00}");
         return new ReplayOutcome(result, samples.SelectMany(s => s).ToList());
     }
 
