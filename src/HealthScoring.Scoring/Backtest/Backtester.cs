@@ -4,8 +4,8 @@ namespace HealthScoring.Scoring.Backtest;
 
 /// <summary>
 /// One account's health on one evaluation day, and whether it churned within the horizon after it.
-/// <see cref="MeasureScores"/> follow the measure keys given to <see cref="Backtester.Evaluate"/> (NaN: N/A that
-/// day); a compact array because a backtest holds millions of observations.
+/// <see cref="MeasureScores"/> follow the measure keys given to <see cref="Backtester.Evaluate"/> (NaN, or missing
+/// at the end: N/A that day); a compact array because a backtest holds millions of observations.
 /// </summary>
 public sealed record BacktestObservation(
     string AccountId, DateOnly Day, int? Score, Band? Band, float[] MeasureScores, bool ChurnedWithinHorizon);
@@ -76,7 +76,7 @@ public static class Backtester
 
             for (var k = 0; k < measureHistograms.Length; k++)
             {
-                if (!float.IsNaN(o.MeasureScores[k]))
+                if (k < o.MeasureScores.Length && !float.IsNaN(o.MeasureScores[k]))
                 {
                     measureHistograms[k].Add(o.MeasureScores[k], o.ChurnedWithinHorizon);
                 }

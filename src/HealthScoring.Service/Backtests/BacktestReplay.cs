@@ -7,6 +7,7 @@ using HealthScoring.Scoring.Metrics;
 using HealthScoring.Scoring.Scorecards;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Scorecards;
 
 namespace HealthScoring.Service.Backtests;
 
@@ -20,13 +21,14 @@ internal sealed record BacktestPeriod(int FromDay, int ToDay, int HorizonDays, i
 internal sealed record ReplayOutcome(BacktestResult Backtest, IReadOnlyList<CalibrationSample> Samples);
 
 /// <summary>
-/// Replays a scorecard over the stored daily aggregates, as it would have scored each account on each evaluation
+/// The observations of a backtest, two ways. <see cref="RunStoredAsync"/> reads the live scorecard's stored daily
+/// snapshots (what the service said each day, with each measure's score). <see cref="RunAsync"/> replays any
+/// scorecard version over the stored daily aggregates, as it would have scored each account on each evaluation
 /// day, without touching live scores: the same loader and the same pure engine as the live scorer, with this
-/// scorecard instead of the live selection. An account is observed from its start (contract start, else first
-/// event) until the day before it churned, on the days the scorecard's rule matches it; an observation is
-/// labelled churned when the account's churn day falls within the horizon after it.
+/// scorecard instead of the live selection. Either way an account is observed until the day before it churned,
+/// and an observation is labelled churned when the account's churn day falls within the horizon after it.
 /// </summary>
-internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
+internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, ScorecardRepository scorecards)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -47,8 +49,11 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
     /// <summary>Accounts loaded and replayed together (bounded memory: their whole period of usage is held).</summary>
     private const int ChunkSize = 200;
 
-    /// <summary>The accounts a scorecard's rule can match by segment and plan (age is checked per day), churned before the period excluded.</summary>
-    public async Task<IReadOnlyList<string>> AccountsInScopeAsync(Scorecard card, BacktestPeriod period, CancellationToken cancellationToken)
+    /// <summary>
+    /// The accounts a scorecard's rule can match by segment and plan (age is checked per day; every account when
+    /// <paramref name="byRule"/> is false), churned before the period excluded.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AccountsInScopeAsync(Scorecard card, BacktestPeriod period, bool byRule, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<(string AccountId, string? Segment, string? Plan)>(new CommandDefinition(
@@ -59,7 +64,7 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
             ORDER BY account_id
             """,
             new { fromMs = (long)period.FromDay * 86_400_000, toMs = ((long)period.ToDay + 1) * 86_400_000 }, cancellationToken: cancellationToken));
-        var rule = card.AppliesTo;
+        var rule = byRule ? card.AppliesTo : null;
         return rows
             .Where(r => rule is null
                 || ((rule.Segments.Count == 0 || (r.Segment is { } s && rule.Segments.Contains(s, StringComparer.OrdinalIgnoreCase)))
@@ -82,14 +87,9 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
         var churnDays = new ConcurrentDictionary<string, DateOnly>(StringComparer.Ordinal);
         var dailyBands = new ConcurrentDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>>(StringComparer.Ordinal);
 
-        var loadWatch = new System.Diagnostics.Stopwatch();
-        var replayWatch = new System.Diagnostics.Stopwatch();
         foreach (var chunk in accounts.Chunk(ChunkSize))
         {
-            loadWatch.Start();
             var inputs = await health.LoadManyAsync(chunk, plan, cancellationToken);
-            loadWatch.Stop();
-            replayWatch.Start();
             Parallel.ForEach(inputs.Values, new ParallelOptions { CancellationToken = cancellationToken }, () => (Observations: new List<BacktestObservation>(), Samples: new List<CalibrationSample>()),
                 (input, _, local) =>
                 {
@@ -101,16 +101,147 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health)
                     observations.Add(local.Observations);
                     samples.Add(local.Samples);
                 });
-            replayWatch.Stop();
         }
 
-        Console.Error.WriteLine($"TIMING load {loadWatch.Elapsed.TotalSeconds:0.00} replay {replayWatch.Elapsed.TotalSeconds:0.00}");
-        var evalWatch = System.Diagnostics.Stopwatch.StartNew();
 
         var all = observations.SelectMany(o => o).ToList();
         var result = Backtester.Evaluate(all, keys, churnDays, dailyBands);
-        Console.Error.WriteLine($"TIMING evaluate {evalWatch.Elapsed.TotalSeconds:0.00}");
         return new ReplayOutcome(result, samples.SelectMany(s => s).ToList());
+    }
+
+    /// <summary>
+    /// The stored daily snapshots of <paramref name="live"/>'s id over the period (each day as the version then in
+    /// force scored it), read in parallel chunks of accounts; measure scores are matched by key across versions.
+    /// </summary>
+    public async Task<BacktestResult> RunStoredAsync(Scorecard live, BacktestPeriod period, IReadOnlyList<string> accounts, CancellationToken cancellationToken)
+    {
+        var keys = live.Dimensions.SelectMany(d => d.Measures.Select(m => m.Key)).ToList();
+        var positions = new ConcurrentDictionary<int, int[]>();
+        positions[live.Version] = Enumerable.Range(0, keys.Count).ToArray();
+        var chunks = accounts.Chunk(500).ToList();
+        var workers = Math.Min(2, chunks.Count);
+        var parts = await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+        {
+            var part = new StoredPart();
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            for (var i = worker; i < chunks.Count; i += workers)
+            {
+                await ReadStoredChunkAsync(connection, live.Id, chunks[i], period, keys, positions, part, cancellationToken);
+            }
+
+            return part;
+        }, cancellationToken)));
+
+        var observations = parts.SelectMany(p => p.Observations).ToList();
+        var churnDays = parts.SelectMany(p => p.ChurnDays).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var dailyBands = parts.SelectMany(p => p.DailyBands).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        lock (keys)
+        {
+            return Backtester.Evaluate(observations, keys.ToList(), churnDays, dailyBands);
+        }
+    }
+
+    private sealed class StoredPart
+    {
+        public List<BacktestObservation> Observations { get; } = [];
+
+        public Dictionary<string, DateOnly> ChurnDays { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>> DailyBands { get; } = new(StringComparer.Ordinal);
+    }
+
+    private async Task ReadStoredChunkAsync(
+        DbConnection connection, string scorecardId, string[] chunk, BacktestPeriod period, List<string> keys,
+        ConcurrentDictionary<int, int[]> positions, StoredPart part, CancellationToken cancellationToken)
+    {
+        var churns = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
+        foreach (var (accountId, churnedAt) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
+            "SELECT account_id, churned_at FROM accounts WHERE account_id IN @ids AND status = 'churned' AND churned_at IS NOT NULL",
+            new { ids = chunk }, cancellationToken: cancellationToken)))
+        {
+            churns[accountId] = UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(churnedAt)));
+        }
+
+        var from = UtcDay.ToDate(period.FromDay);
+        var to = UtcDay.ToDate(period.ToDay);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            """
+            SELECT account_id, day, score, band, scorecard_version, measure_scores FROM health_daily
+            WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay AND scorecard_id = @scorecardId
+            ORDER BY account_id, day
+            """, new { ids = chunk, fromDay = period.FromDay, toDay = period.ToDay, scorecardId }, cancellationToken: cancellationToken));
+        string? account = null;
+        DateOnly? churn = null;
+        List<(DateOnly, Band?)>? bands = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetString(0);
+            if (id != account)
+            {
+                account = id;
+                churn = churns.TryGetValue(id, out var c) && c > from && c <= to.AddDays(period.HorizonDays) ? c : null;
+                bands = null;
+                if (churn is { } counted)
+                {
+                    part.ChurnDays[id] = counted;
+                    part.DailyBands[id] = bands = [];
+                }
+                else if (churns.TryGetValue(id, out var before) && before <= from)
+                {
+                    churn = before;
+                }
+            }
+
+            var day = UtcDay.ToDate(reader.GetInt32(1));
+            if (churn is { } churnDay && day >= churnDay)
+            {
+                continue;
+            }
+
+            int? score = reader.IsDBNull(2) ? null : reader.GetInt32(2);
+            Band? band = reader.IsDBNull(3) ? null : Enum.Parse<Band>(reader.GetString(3), ignoreCase: true);
+            bands?.Add((day, band));
+            if ((day.DayNumber - from.DayNumber) % period.StepDays != 0)
+            {
+                continue;
+            }
+
+            var version = reader.GetInt32(4);
+            var map = positions.TryGetValue(version, out var known) ? known : await PositionsAsync(scorecardId, version, keys, positions, cancellationToken);
+            var scores = new float[map.Length == 0 ? keys.Count : Math.Max(keys.Count, map.Max() + 1)];
+            if (!reader.IsDBNull(5))
+            {
+                MeasureScores.Decode(reader.GetString(5), map, scores);
+            }
+            else
+            {
+                Array.Fill(scores, float.NaN);
+            }
+
+            var churned = churn is { } ch && ch > day && ch.DayNumber - day.DayNumber <= period.HorizonDays;
+            part.Observations.Add(new BacktestObservation(id, day, score, band, scores, churned));
+        }
+    }
+
+    /// <summary>Where each measure of an earlier version goes among the keys (a key the live version lacks is appended).</summary>
+    private async Task<int[]> PositionsAsync(string scorecardId, int version, List<string> keys, ConcurrentDictionary<int, int[]> positions, CancellationToken cancellationToken)
+    {
+        var card = (await scorecards.GetAsync(scorecardId, version, cancellationToken))?.Scorecard;
+        var measures = card?.Dimensions.SelectMany(d => d.Measures.Select(m => m.Key)).ToList() ?? [];
+        lock (keys)
+        {
+            return positions.GetOrAdd(version, _ => measures.Select(key =>
+            {
+                var index = keys.IndexOf(key);
+                if (index < 0)
+                {
+                    keys.Add(key);
+                    index = keys.Count - 1;
+                }
+
+                return index;
+            }).ToArray());
+        }
     }
 
     private static void ReplayAccount(

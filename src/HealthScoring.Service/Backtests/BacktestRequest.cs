@@ -6,9 +6,10 @@ namespace HealthScoring.Service.Backtests;
 /// <summary>
 /// The body of a backtest or calibration: evaluate the scorecard every <see cref="StepDays"/> days from
 /// <see cref="From"/> to <see cref="To"/> (UTC days, inclusive), each day labelled by whether the account churned
-/// within the following <see cref="HorizonDays"/> days; <see cref="Version"/> picks an earlier version.
+/// within the following <see cref="HorizonDays"/> days; <see cref="Version"/> picks an earlier version;
+/// <see cref="Replay"/> replays the live version over the aggregates instead of reading its stored snapshots.
 /// </summary>
-internal sealed record BacktestRequest(DateOnly From, DateOnly To, int HorizonDays, int StepDays, int? Version)
+internal sealed record BacktestRequest(DateOnly From, DateOnly To, int HorizonDays, int StepDays, int? Version, bool Replay = false)
 {
     public const int DefaultHorizonDays = 90;
     public const int DefaultStepDays = 7;
@@ -16,7 +17,7 @@ internal sealed record BacktestRequest(DateOnly From, DateOnly To, int HorizonDa
     public const int MaxStepDays = 90;
     public const int MaxPeriodDays = 731;
 
-    private static readonly string[] Fields = ["from", "to", "horizonDays", "stepDays", "version"];
+    private static readonly string[] Fields = ["from", "to", "horizonDays", "stepDays", "version", "replay"];
 
     /// <summary>Reads and checks the body; every problem is reported against its field.</summary>
     public static (BacktestRequest? Request, Dictionary<string, string[]> Errors) Parse(JsonElement body)
@@ -38,6 +39,19 @@ internal sealed record BacktestRequest(DateOnly From, DateOnly To, int HorizonDa
         var horizon = Integer(body, "horizonDays", 1, MaxHorizonDays, errors) ?? DefaultHorizonDays;
         var step = Integer(body, "stepDays", 1, MaxStepDays, errors) ?? DefaultStepDays;
         var version = Integer(body, "version", 1, int.MaxValue, errors);
+        var replay = false;
+        if (body.TryGetProperty("replay", out var replayValue) && replayValue.ValueKind != JsonValueKind.Null)
+        {
+            if (replayValue.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                replay = replayValue.GetBoolean();
+            }
+            else
+            {
+                errors["replay"] = ["must be true or false"];
+            }
+        }
+
         if (from is { } f && to is { } t)
         {
             if (t < f)
@@ -50,7 +64,7 @@ internal sealed record BacktestRequest(DateOnly From, DateOnly To, int HorizonDa
             }
         }
 
-        return errors.Count > 0 ? (null, errors) : (new BacktestRequest(from!.Value, to!.Value, horizon, step, version), errors);
+        return errors.Count > 0 ? (null, errors) : (new BacktestRequest(from!.Value, to!.Value, horizon, step, version, replay), errors);
     }
 
     private static DateOnly? Date(JsonElement body, string name, Dictionary<string, string[]> errors)

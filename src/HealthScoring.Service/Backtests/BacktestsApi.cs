@@ -12,9 +12,13 @@ using Microsoft.AspNetCore.Mvc;
 namespace HealthScoring.Service.Backtests;
 
 /// <summary>The request body as the OpenAPI document shows it (the endpoint reads it field by field to report every error).</summary>
-internal sealed record BacktestRequestBody(DateOnly From, DateOnly To, int? HorizonDays, int? StepDays, int? Version);
+internal sealed record BacktestRequestBody(DateOnly From, DateOnly To, int? HorizonDays, int? StepDays, int? Version, bool? Replay);
 
-internal sealed record BacktestScorecardRef(string Id, int Version, bool Live);
+/// <summary>
+/// Which scorecard was measured; <see cref="Scores"/>: "stored" (the live scorecard's daily snapshots as the service
+/// computed them) or "replayed" (this version run over the stored daily aggregates).
+/// </summary>
+internal sealed record BacktestScorecardRef(string Id, int Version, bool Live, string Scores);
 
 internal sealed record BacktestPeriodView(DateOnly From, DateOnly To, DateOnly EvaluatedTo, int HorizonDays, int StepDays, int EvaluationDays);
 
@@ -68,6 +72,9 @@ internal static class BacktestsApi
     /// <summary>The share of accounts held out of the fit and used to judge the proposal.</summary>
     public const double HoldOutShare = 0.3;
 
+    private const string Stored = "stored";
+    private const string Replayed = "replayed";
+
     /// <summary>A proposal is recommended only when it beats the current scorecard on held-out accounts by this AUC.</summary>
     public const double MinHoldOutGain = 0.005;
 
@@ -96,7 +103,7 @@ internal static class BacktestsApi
         string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, cancellationToken);
+        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, calibrating: false, cancellationToken);
         if (job is null)
         {
             return error!;
@@ -108,15 +115,17 @@ internal static class BacktestsApi
             return Busy(response);
         }
 
-        var outcome = await replay.RunAsync(job.Card, job.Period, job.Accounts, withSamples: false, cancellationToken);
-        return TypedResults.Ok(BacktestResponse.From(job.Reference, job.View, outcome.Backtest, stopwatch.ElapsedMilliseconds));
+        var result = job.Reference.Scores == Stored
+            ? await replay.RunStoredAsync(job.Card, job.Period, job.Accounts, cancellationToken)
+            : (await replay.RunAsync(job.Card, job.Period, job.Accounts, withSamples: false, cancellationToken)).Backtest;
+        return TypedResults.Ok(BacktestResponse.From(job.Reference, job.View, result, stopwatch.ElapsedMilliseconds));
     }
 
     private static async Task<IResult> CalibrateAsync(
         string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, cancellationToken);
+        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, calibrating: true, cancellationToken);
         if (job is null)
         {
             return error!;
@@ -165,7 +174,7 @@ internal static class BacktestsApi
     private sealed record Job(Scorecard Card, BacktestScorecardRef Reference, BacktestPeriod Period, BacktestPeriodView View, IReadOnlyList<string> Accounts);
 
     private static async Task<(Job? Job, IResult? Error)> PrepareAsync(
-        string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, CancellationToken cancellationToken)
+        string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, bool calibrating, CancellationToken cancellationToken)
     {
         var (request, errors) = BacktestRequest.Parse(body);
         if (request is null)
@@ -192,7 +201,11 @@ internal static class BacktestsApi
 
         // Evaluation days fall on the step grid from 'from'; the last one on or before lastDay.
         var period = new BacktestPeriod(fromDay, lastDay - (lastDay - fromDay) % request.StepDays, request.HorizonDays, request.StepDays);
-        var accounts = await replay.AccountsInScopeAsync(found.Scorecard, period, cancellationToken);
+        var live = (await scorecards.GetAsync(id, null, cancellationToken))!.Scorecard.Version == found.Scorecard.Version;
+        // The live version's own snapshots are read as stored; anything else (or a calibration, which needs the raw
+        // measure values) is replayed over the aggregates for the accounts the scorecard's rule matches.
+        var scores = live && !request.Replay && !calibrating ? Stored : Replayed;
+        var accounts = await replay.AccountsInScopeAsync(found.Scorecard, period, byRule: scores == Replayed, cancellationToken);
         if ((long)accounts.Count * period.EvaluationDays > MaxObservations)
         {
             return (null, TypedResults.ValidationProblem(
@@ -200,9 +213,8 @@ internal static class BacktestsApi
                 detail: "Nothing was run: fix the fields listed in 'errors'."));
         }
 
-        var live = (await scorecards.GetAsync(id, null, cancellationToken))!.Scorecard.Version == found.Scorecard.Version;
         var view = new BacktestPeriodView(request.From, request.To, UtcDay.ToDate(period.ToDay), request.HorizonDays, request.StepDays, period.EvaluationDays);
-        return (new Job(found.Scorecard, new BacktestScorecardRef(found.Scorecard.Id, found.Scorecard.Version, live), period, view, accounts), null);
+        return (new Job(found.Scorecard, new BacktestScorecardRef(found.Scorecard.Id, found.Scorecard.Version, live, scores), period, view, accounts), null);
     }
 
     private static IResult Busy(HttpResponse response)

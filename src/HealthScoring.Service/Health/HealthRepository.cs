@@ -100,12 +100,12 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             ("accountId", DbType.String), ("first", DbType.Int32));
         await using var insert = Prepare(connection, transaction,
             """
-            INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version)
-            VALUES (@accountId, @day, @score, @band, @deployment, @engagement, @adoption, @roi, @scorecardId, @scorecardVersion)
+            INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version, measure_scores)
+            VALUES (@accountId, @day, @score, @band, @deployment, @engagement, @adoption, @roi, @scorecardId, @scorecardVersion, @measureScores)
             """,
             ("accountId", DbType.String), ("day", DbType.Int32), ("score", DbType.Int32), ("band", DbType.String),
             ("deployment", DbType.Double), ("engagement", DbType.Double), ("adoption", DbType.Double), ("roi", DbType.Double),
-            ("scorecardId", DbType.String), ("scorecardVersion", DbType.Int32));
+            ("scorecardId", DbType.String), ("scorecardVersion", DbType.Int32), ("measureScores", DbType.AnsiString));
         await using var update = Prepare(connection, transaction,
             """
             UPDATE accounts SET
@@ -128,7 +128,8 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             {
                 await ExecuteAsync(insert, cancellationToken, work.AccountId, UtcDay.FromDate(day.AsOf), day.Score, BandName(day.Band),
                     day.DimensionScore(DimensionKeys.Deployment), day.DimensionScore(DimensionKeys.Engagement),
-                    day.DimensionScore(DimensionKeys.Adoption), day.DimensionScore(DimensionKeys.Roi), day.ScorecardId, day.ScorecardVersion);
+                    day.DimensionScore(DimensionKeys.Adoption), day.DimensionScore(DimensionKeys.Roi), day.ScorecardId, day.ScorecardVersion,
+                    MeasureScores.Encode(day));
             }
 
             var flagsChanged = await RiskFlagWriter.SaveAsync(connection, transaction, account, today, nowMs, events, cancellationToken);
