@@ -75,7 +75,8 @@ internal static partial class ScoringCommand
         }
     }
 
-    private static async Task<(double Seconds, int Accounts)> RunScorerAsync(SqliteStoreDataSource db, SqlDialect dialect, CancellationToken cancellationToken)
+    /// <summary>The service's scorer, in process, until no account is due; its time and the accounts it scored.</summary>
+    internal static async Task<(double Seconds, int Accounts)> RunScorerAsync(SqliteStoreDataSource db, SqlDialect dialect, CancellationToken cancellationToken)
     {
         var health = new HealthRepository(db, dialect);
         var options = new ScoringOptions { BatchSize = 500 };

@@ -199,7 +199,13 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
             }
 
             int? score = reader.IsDBNull(2) ? null : reader.GetInt32(2);
-            Band? band = reader.IsDBNull(3) ? null : Enum.Parse<Band>(reader.GetString(3), ignoreCase: true);
+            Band? band = reader.IsDBNull(3) ? null : reader.GetString(3) switch
+            {
+                "red" => Band.Red,
+                "yellow" => Band.Yellow,
+                "green" => Band.Green,
+                var other => Enum.Parse<Band>(other, ignoreCase: true),
+            };
             bands?.Add((day, band));
             if ((day.DayNumber - from.DayNumber) % period.StepDays != 0)
             {

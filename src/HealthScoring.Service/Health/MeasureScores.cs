@@ -24,7 +24,7 @@ internal static class MeasureScores
         {
             var comma = text.IndexOf(',');
             var part = comma < 0 ? text : text[..comma];
-            if (positions[k] >= 0 && part.Length > 0 && float.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var score))
+            if (positions[k] >= 0 && part.Length > 0 && Parse(part) is { } score)
             {
                 target[positions[k]] = score;
             }
@@ -36,5 +36,28 @@ internal static class MeasureScores
 
             text = text[(comma + 1)..];
         }
+    }
+
+    /// <summary>"ddd" or "ddd.d" as written by <see cref="Encode"/> without the general parser (a backtest reads millions); anything else through it.</summary>
+    private static float? Parse(ReadOnlySpan<char> text)
+    {
+        var whole = 0;
+        var i = 0;
+        for (; i < text.Length && i < 4 && char.IsAsciiDigit(text[i]); i++)
+        {
+            whole = whole * 10 + (text[i] - '0');
+        }
+
+        if (i == text.Length)
+        {
+            return whole;
+        }
+
+        if (i > 0 && i == text.Length - 2 && text[i] == '.' && char.IsAsciiDigit(text[i + 1]))
+        {
+            return (whole * 10 + (text[i + 1] - '0')) / 10f;
+        }
+
+        return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
     }
 }
