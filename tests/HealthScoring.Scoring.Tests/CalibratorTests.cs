@@ -103,6 +103,39 @@ public sealed class CalibratorTests
         Assert.That(engine.Score, Is.EqualTo((int)Math.Round(fold!.Value, MidpointRounding.AwayFromZero)));
     }
 
+    /// <summary>10 observations at each value; churned: 8 of those at 0, 5 at 5, 1 at 10 (retained 20%, 50%, 90%).</summary>
+    private static List<(double Value, bool Churned)> Steps(params (double Value, int Churned)[] groups) =>
+        groups.SelectMany(g => Enumerable.Range(0, 10).Select(i => (g.Value, i < g.Churned))).ToList();
+
+    [Test]
+    public void FitBands_ScoresEachBandByItsRetention_StretchedTo0To100()
+    {
+        var sorted = Steps((0, 8), (5, 5), (10, 1));
+
+        var bands = Calibrator.FitBands(sorted, 5, ascending: true)!;
+
+        // Retention 0.2, 0.5, 0.9: scores 0, (0.5 - 0.2) / 0.7 = 43, 100.
+        Assert.That(bands.Type, Is.EqualTo(ScoringFunction.BandsType));
+        Assert.That(bands.Bands, Is.EqualTo(new[] { new ScoreBand(0, 0), new ScoreBand(5, 43), new ScoreBand(10, 100) }));
+        Assert.That(ScorecardValidator.Validate(TwoMeasureCard(1, 1) with
+        {
+            Dimensions = [.. TwoMeasureCard(1, 1).Dimensions.Select(d => d with { Measures = [.. d.Measures.Select(m => m with { Scoring = bands })] })],
+        }), Is.Empty);
+    }
+
+    [Test]
+    public void FitBands_PoolsBandsThatRunAgainstTheMeasuresDirection()
+    {
+        // Retention 0.2, 0.6, 0.5 with higher values meant to score higher: the last two pool at 0.55.
+        var sorted = Steps((0, 8), (5, 4), (10, 5));
+
+        var bands = Calibrator.FitBands(sorted, 5, ascending: true)!;
+        Assert.That(bands.Bands, Is.EqualTo(new[] { new ScoreBand(0, 0), new ScoreBand(5, 100) }));
+
+        // The same data for a measure where higher values should score lower: nothing separates in that direction.
+        Assert.That(Calibrator.FitBands(Steps((0, 8), (5, 5), (10, 1)), 5, ascending: false), Is.Null);
+    }
+
     [Test]
     public void Percentages_AreWholeNumbersSummingTo100_NoneBelowOne()
     {

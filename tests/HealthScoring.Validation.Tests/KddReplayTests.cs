@@ -10,6 +10,7 @@ public sealed class KddReplayTests
 {
     private static KddReport? _report;
     private static IReadOnlyList<RiskRuleFigures>? _risk;
+    private static IReadOnlyList<KddCalibrationRun>? _calibration;
 
     [OneTimeSetUp]
     public static void Replay()
@@ -31,6 +32,34 @@ public sealed class KddReplayTests
         var dataset = KddDataset.Load(data);
         _report = KddReplay.Run(dataset, KddReplay.Scorecards("kdd-scorecard.json", configured));
         _risk = KddRiskReplay.Run(dataset, configured);
+        _calibration = KddCalibration.Run(dataset, ScorecardJson.Load(RepoRoot.KddCandidates(root)), new NamedScorecard("kdd-scorecard.json", configured));
+    }
+
+    /// <summary>
+    /// Issue 7: a proposal calibrated on five courses ranks dropouts on the five others better than the scorecard
+    /// it started from, than the shipped default and than any single signal, and stays a valid scorecard.
+    /// </summary>
+    [Test]
+    public void Calibration_HelpsOnCoursesItDidNotSee()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (var run in _calibration!)
+            {
+                var label = $"fitted on {string.Join("+", run.FitCourses)}";
+                var proposal = run.AucOf(KddCalibration.Proposal)!.Value;
+                Assert.That(proposal, Is.GreaterThan(run.AucOf(KddCalibration.Candidates)!.Value), label);
+                Assert.That(proposal, Is.GreaterThan(run.AucOf(KddCalibration.Default)!.Value + 0.02), label);
+                foreach (var signal in new[] { "Days since last activity", "Active days in the window", "Total events in the window" })
+                {
+                    Assert.That(proposal, Is.GreaterThan(run.AucOf(signal)!.Value), $"{label}: {signal}");
+                }
+
+                Assert.That(run.Calibration.FittedAucProposed, Is.GreaterThan(run.Calibration.FittedAucCurrent!.Value), label);
+                Assert.That(HealthScoring.Scoring.Scorecards.ScorecardValidator.Validate(run.Calibration.Proposed), Is.Empty, label);
+                Assert.That(run.Proposed.LiftRedOverGreen, Is.GreaterThan(5), label);
+            }
+        });
     }
 
     /// <summary>The early warnings the data can trigger pick out dropouts above the base rate, and catch most of them.</summary>

@@ -41,6 +41,8 @@ public static class Calibrator
     private const double MinGain = 1e-4;
     private static readonly double[] Factors = [0.25, 0.5, 0.7, 1.4, 2, 4];
     private static readonly double[] Quantiles = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1];
+    private static readonly int[] BandCounts = [3, 5, 8];
+    private const int MinSamplesForBands = 200;
 
     public static CalibrationResult Calibrate(Scorecard current, IReadOnlyList<CalibrationSample> samples)
     {
@@ -59,6 +61,7 @@ public static class Calibrator
             var before = best;
             best = model.SearchWeights(best);
             best = model.SearchThresholds(best);
+            best = model.SearchBands(best);
             if (best - before < MinGain)
             {
                 break;
@@ -105,15 +108,89 @@ public static class Calibrator
 
                 if (x.Scoring != y.Scoring)
                 {
-                    changes.Add(new($"dimensions[{d}].measures[{m}].scoring",
-                        $"zeroAt {Text(x.Scoring.ZeroAt!.Value)}, fullAt {Text(x.Scoring.FullAt!.Value)}",
-                        $"zeroAt {Text(y.Scoring.ZeroAt!.Value)}, fullAt {Text(y.Scoring.FullAt!.Value)}"));
+                    changes.Add(new($"dimensions[{d}].measures[{m}].scoring", Describe(x.Scoring), Describe(y.Scoring)));
                 }
             }
         }
 
         return changes;
     }
+
+    private static string Describe(ScoringFunction scoring) => scoring.Type == ScoringFunction.Linear
+        ? $"linear, zeroAt {Text(scoring.ZeroAt!.Value)}, fullAt {Text(scoring.FullAt!.Value)}"
+        : "bands " + string.Join(", ", scoring.Bands.Select(b => $"from {Text(b.From)}: {Text(b.Score)}"));
+
+    /// <summary>
+    /// A step function fitted to the history: the values cut at quantiles into at most <paramref name="count"/>
+    /// bands, each scored by its share of observations not followed by churn, made monotone in the measure's
+    /// direction (adjacent bands that disagree are pooled) and stretched to 0..100. Null when nothing separates.
+    /// </summary>
+    internal static ScoringFunction? FitBands(IReadOnlyList<(double Value, bool Churned)> sorted, int count, bool ascending)
+    {
+        // The first band starts at or below every value (0 for the non-negative metrics); the others at quantiles.
+        var first = Math.Min(0, sorted[0].Value);
+        var starts = Enumerable.Range(1, count - 1)
+            .Select(j => Nice(sorted[(int)((long)j * (sorted.Count - 1) / count)].Value))
+            .Where(start => start > first)
+            .Prepend(first)
+            .Distinct().Order().ToList();
+
+        // Blocks of (start, observations, retained), pooled until the retention rates run in the measure's direction.
+        var blocks = new List<(double From, long N, long Retained)>();
+        var i = 0;
+        for (var b = 0; b < starts.Count; b++)
+        {
+            var end = b + 1 < starts.Count ? starts[b + 1] : double.PositiveInfinity;
+            long n = 0, retained = 0;
+            for (; i < sorted.Count && sorted[i].Value < end; i++)
+            {
+                n++;
+                retained += sorted[i].Churned ? 0 : 1;
+            }
+
+            if (n == 0)
+            {
+                continue;
+            }
+
+            blocks.Add((starts[b], n, retained));
+            while (blocks.Count > 1 && Violates(blocks[^2], blocks[^1], ascending))
+            {
+                var (last, before) = (blocks[^1], blocks[^2]);
+                blocks.RemoveRange(blocks.Count - 2, 2);
+                blocks.Add((before.From, before.N + last.N, before.Retained + last.Retained));
+            }
+        }
+
+        if (blocks.Count < 2)
+        {
+            return null;
+        }
+
+        var rates = blocks.Select(x => x.Retained / (double)x.N).ToArray();
+        var (low, high) = (rates.Min(), rates.Max());
+        if (high - low < 1e-9)
+        {
+            return null;
+        }
+
+        return new ScoringFunction
+        {
+            Type = ScoringFunction.BandsType,
+            Bands = blocks.Select((x, j) => new ScoreBand(j == 0 ? first : x.From, Math.Round(100 * (rates[j] - low) / (high - low)))).ToList(),
+        };
+    }
+
+    private static bool Violates((double From, long N, long Retained) before, (double From, long N, long Retained) after, bool ascending)
+    {
+        var (a, b) = (before.Retained / (double)before.N, after.Retained / (double)after.N);
+        return ascending ? b < a : b > a;
+    }
+
+    /// <summary>Whether a scoring function gives higher values the higher score.</summary>
+    private static bool Ascending(ScoringFunction scoring) => scoring.Type == ScoringFunction.Linear
+        ? scoring.ZeroAt!.Value < scoring.FullAt!.Value
+        : scoring.Bands.OrderBy(b => b.From).Last().Score >= scoring.Bands.OrderBy(b => b.From).First().Score;
 
     private static string Text(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 
@@ -212,7 +289,7 @@ public static class Calibrator
             for (var k = 0; k < _measures.Length; k++)
             {
                 var measure = _measures[k].Measure;
-                if (measure.Scoring.Type != ScoringFunction.Linear || measure.ScoringByAge.Count > 0)
+                if (_scoring[k].Type != ScoringFunction.Linear || measure.ScoringByAge.Count > 0)
                 {
                     continue;
                 }
@@ -224,7 +301,7 @@ public static class Calibrator
                 }
 
                 var candidates = Quantiles.Select(q => Nice(values[(int)Math.Round(q * (values.Length - 1))])).Distinct().Order().ToArray();
-                var ascending = measure.Scoring.ZeroAt!.Value < measure.Scoring.FullAt!.Value;
+                var ascending = Ascending(_scoring[k]);
                 var kept = _scoring[k];
                 for (var i = 0; i < candidates.Length; i++)
                 {
@@ -239,6 +316,56 @@ public static class Calibrator
                             best = auc;
                             kept = _scoring[k];
                         }
+                    }
+                }
+
+                _scoring[k] = kept;
+                Rescore(k);
+            }
+
+            return best;
+        }
+
+        /// <summary>Tries each measure with a step function fitted to the history (<see cref="FitBands"/>) in place of its scoring.</summary>
+        public double SearchBands(double best)
+        {
+            for (var k = 0; k < _measures.Length; k++)
+            {
+                if (_measures[k].Measure.ScoringByAge.Count > 0)
+                {
+                    continue;
+                }
+
+                var sorted = new List<(double Value, bool Churned)>();
+                for (var i = 0; i < _samples.Count; i++)
+                {
+                    if (_samples[i].Values[k] is { } v)
+                    {
+                        sorted.Add((v, _samples[i].Churned));
+                    }
+                }
+
+                if (sorted.Count < MinSamplesForBands)
+                {
+                    continue;
+                }
+
+                sorted.Sort((a, b) => a.Value.CompareTo(b.Value));
+                var ascending = Ascending(_scoring[k]);
+                var kept = _scoring[k];
+                foreach (var count in BandCounts)
+                {
+                    if (FitBands(sorted, count, ascending) is not { } candidate)
+                    {
+                        continue;
+                    }
+
+                    _scoring[k] = candidate;
+                    Rescore(k);
+                    if (Auc() is { } auc && auc > best + MinGain)
+                    {
+                        best = auc;
+                        kept = candidate;
                     }
                 }
 
