@@ -49,72 +49,18 @@ public static class Backtester
         IReadOnlyDictionary<string, DateOnly> churnDays,
         IReadOnlyDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>> dailyBands)
     {
-        // One pass: a backtest holds millions of observations, and the scores all lie on a 0.1 grid of 0..100, so
-        // each AUC comes from a histogram rather than a sort.
-        var score = new ScoreHistogram();
-        var measureHistograms = measureKeys.Select(_ => new ScoreHistogram()).ToArray();
-        var bandObservations = new int[3];
-        var bandChurned = new int[3];
-        var bandAccounts = Enumerable.Range(0, 3).Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
-        var accounts = new HashSet<string>(StringComparer.Ordinal);
-        var churnedObservations = 0;
+        var accumulator = new BacktestAccumulator();
         foreach (var o in observations)
         {
-            accounts.Add(o.AccountId);
-            churnedObservations += o.ChurnedWithinHorizon ? 1 : 0;
-            if (o.Score is { } s)
-            {
-                score.Add(s, o.ChurnedWithinHorizon);
-            }
-
-            if (o.Band is { } band)
-            {
-                bandObservations[(int)band]++;
-                bandChurned[(int)band] += o.ChurnedWithinHorizon ? 1 : 0;
-                bandAccounts[(int)band].Add(o.AccountId);
-            }
-
-            for (var k = 0; k < measureHistograms.Length; k++)
-            {
-                if (k < o.MeasureScores.Length && !float.IsNaN(o.MeasureScores[k]))
-                {
-                    measureHistograms[k].Add(o.MeasureScores[k], o.ChurnedWithinHorizon);
-                }
-            }
+            accumulator.Add(o.AccountId, o.Score, o.Band, o.MeasureScores, o.ChurnedWithinHorizon);
         }
 
-        var bands = new[] { Band.Red, Band.Yellow, Band.Green }.Select(band =>
-        {
-            var (count, churned) = (bandObservations[(int)band], bandChurned[(int)band]);
-            return new BandFigures(band.ToString().ToLowerInvariant(), bandAccounts[(int)band].Count, count, churned, count == 0 ? null : churned / (double)count);
-        }).ToList();
-        var red = bands[0].ChurnRate;
-        var green = bands[2].ChurnRate;
-        double? lift = red is { } r && green is > 0 ? r / green!.Value : null;
-
-        var leads = new List<int>();
         foreach (var (account, churnDay) in churnDays)
         {
-            if (LeadTimeDays(dailyBands.GetValueOrDefault(account) ?? [], churnDay) is { } lead)
-            {
-                leads.Add(lead);
-            }
+            accumulator.AddChurn(churnDay, dailyBands.GetValueOrDefault(account) ?? []);
         }
 
-        var measures = measureKeys.Select((key, k) => new MeasureAuc(key, measureHistograms[k].Auc(), measureHistograms[k].Count, measureHistograms[k].Positives)).ToList();
-        var auc = score.Auc();
-
-        return new BacktestResult(
-            auc,
-            accounts.Count,
-            churnDays.Count,
-            observations.Count,
-            churnedObservations,
-            bands,
-            lift,
-            Median(leads),
-            leads.Count,
-            measures);
+        return accumulator.Result(measureKeys);
     }
 
     /// <summary>
@@ -175,24 +121,13 @@ public static class Backtester
         return (rankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
-    private static double? Median(List<int> values)
-    {
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        values.Sort();
-        var middle = values.Count / 2;
-        return values.Count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2.0;
-    }
 
     /// <summary>
     /// Health and measure scores with their labels, counted per 0.1 step of 0..100 (the engine rounds measure scores
     /// to one decimal and the score to a whole number); a value off that grid is kept aside and ranked exactly.
     /// The AUC is the rank-sum one: higher score = lower risk, ties at their average rank.
     /// </summary>
-    private sealed class ScoreHistogram
+    internal sealed class ScoreHistogram
     {
         private const int Steps = 1001;
         private readonly long[] _positives = new long[Steps];
@@ -215,6 +150,22 @@ public static class Backtester
             else
             {
                 (_offGrid ??= []).Add((value, churned));
+            }
+        }
+
+        public void Merge(ScoreHistogram other)
+        {
+            Count += other.Count;
+            Positives += other.Positives;
+            for (var i = 0; i < Steps; i++)
+            {
+                _positives[i] += other._positives[i];
+                _negatives[i] += other._negatives[i];
+            }
+
+            if (other._offGrid is not null)
+            {
+                (_offGrid ??= []).AddRange(other._offGrid);
             }
         }
 
@@ -250,5 +201,115 @@ public static class Backtester
 
             return wins / ((double)positives * negatives);
         }
+    }
+}
+
+/// <summary>
+/// A backtest's figures gathered one observation at a time, so that millions of observations need not be held:
+/// per-step counts for the AUCs, per-band counts and accounts, the lead time of each churn. Not thread-safe:
+/// one per worker, then <see cref="Merge"/>.
+/// </summary>
+public sealed class BacktestAccumulator
+{
+    private readonly Backtester.ScoreHistogram _score = new();
+    private readonly List<Backtester.ScoreHistogram> _measures = [];
+    private readonly int[] _bandObservations = new int[3];
+    private readonly int[] _bandChurned = new int[3];
+    private readonly HashSet<string>[] _bandAccounts = [new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
+    private readonly HashSet<string> _accounts = new(StringComparer.Ordinal);
+    private readonly List<int> _leads = [];
+    private int _observations;
+    private int _churnedObservations;
+    private int _churns;
+
+    /// <param name="measureScores">By measure position (NaN: N/A; positions beyond the span: N/A).</param>
+    public void Add(string accountId, int? score, Band? band, ReadOnlySpan<float> measureScores, bool churned)
+    {
+        _observations++;
+        _churnedObservations += churned ? 1 : 0;
+        _accounts.Add(accountId);
+        if (score is { } s)
+        {
+            _score.Add(s, churned);
+        }
+
+        if (band is { } b)
+        {
+            _bandObservations[(int)b]++;
+            _bandChurned[(int)b] += churned ? 1 : 0;
+            _bandAccounts[(int)b].Add(accountId);
+        }
+
+        while (_measures.Count < measureScores.Length)
+        {
+            _measures.Add(new Backtester.ScoreHistogram());
+        }
+
+        for (var k = 0; k < measureScores.Length; k++)
+        {
+            if (!float.IsNaN(measureScores[k]))
+            {
+                _measures[k].Add(measureScores[k], churned);
+            }
+        }
+    }
+
+    /// <summary>An account that churned on <paramref name="churnDay"/>, with its band on each day before (ascending).</summary>
+    public void AddChurn(DateOnly churnDay, IReadOnlyList<(DateOnly Day, Band? Band)> dailyBands)
+    {
+        _churns++;
+        if (Backtester.LeadTimeDays(dailyBands, churnDay) is { } lead)
+        {
+            _leads.Add(lead);
+        }
+    }
+
+    public void Merge(BacktestAccumulator other)
+    {
+        _score.Merge(other._score);
+        while (_measures.Count < other._measures.Count)
+        {
+            _measures.Add(new Backtester.ScoreHistogram());
+        }
+
+        for (var k = 0; k < other._measures.Count; k++)
+        {
+            _measures[k].Merge(other._measures[k]);
+        }
+
+        for (var b = 0; b < 3; b++)
+        {
+            _bandObservations[b] += other._bandObservations[b];
+            _bandChurned[b] += other._bandChurned[b];
+            _bandAccounts[b].UnionWith(other._bandAccounts[b]);
+        }
+
+        _accounts.UnionWith(other._accounts);
+        _leads.AddRange(other._leads);
+        _observations += other._observations;
+        _churnedObservations += other._churnedObservations;
+        _churns += other._churns;
+    }
+
+    public BacktestResult Result(IReadOnlyList<string> measureKeys)
+    {
+        var bands = new[] { Band.Red, Band.Yellow, Band.Green }.Select(band =>
+        {
+            var (count, churned) = (_bandObservations[(int)band], _bandChurned[(int)band]);
+            return new BandFigures(band.ToString().ToLowerInvariant(), _bandAccounts[(int)band].Count, count, churned, count == 0 ? null : churned / (double)count);
+        }).ToList();
+        var red = bands[0].ChurnRate;
+        var green = bands[2].ChurnRate;
+        double? lift = red is { } r && green is > 0 ? r / green!.Value : null;
+
+        var measures = measureKeys.Select((key, k) => k < _measures.Count
+            ? new MeasureAuc(key, _measures[k].Auc(), _measures[k].Count, _measures[k].Positives)
+            : new MeasureAuc(key, null, 0, 0)).ToList();
+
+        _leads.Sort();
+        double? median = _leads.Count == 0 ? null
+            : _leads.Count % 2 == 1 ? _leads[_leads.Count / 2] : (_leads[_leads.Count / 2 - 1] + _leads[_leads.Count / 2]) / 2.0;
+
+        return new BacktestResult(_score.Auc(), _accounts.Count, _churns, _observations, _churnedObservations, bands, lift, median, _leads.Count, measures);
     }
 }

@@ -82,31 +82,28 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
     {
         var keys = card.Dimensions.SelectMany(d => d.Measures.Select(m => m.Key)).ToArray();
         var plan = AccountScorer.Plan([card], period.FromDay, period.ToDay);
-        var observations = new ConcurrentBag<List<BacktestObservation>>();
-        var samples = new ConcurrentBag<List<CalibrationSample>>();
-        var churnDays = new ConcurrentDictionary<string, DateOnly>(StringComparer.Ordinal);
-        var dailyBands = new ConcurrentDictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>>(StringComparer.Ordinal);
-
+        var total = new BacktestAccumulator();
+        var samples = new List<CalibrationSample>();
         foreach (var chunk in accounts.Chunk(ChunkSize))
         {
             var inputs = await health.LoadManyAsync(chunk, plan, cancellationToken);
-            Parallel.ForEach(inputs.Values, new ParallelOptions { CancellationToken = cancellationToken }, () => (Observations: new List<BacktestObservation>(), Samples: new List<CalibrationSample>()),
+            Parallel.ForEach(inputs.Values, new ParallelOptions { CancellationToken = cancellationToken }, () => (Figures: new BacktestAccumulator(), Samples: new List<CalibrationSample>()),
                 (input, _, local) =>
                 {
-                    ReplayAccount(card, period, input.Facts, input.Usage, local.Observations, withSamples ? local.Samples : null, churnDays, dailyBands);
+                    ReplayAccount(card, period, input.Facts, input.Usage, local.Figures, withSamples ? local.Samples : null);
                     return local;
                 },
                 local =>
                 {
-                    observations.Add(local.Observations);
-                    samples.Add(local.Samples);
+                    lock (total)
+                    {
+                        total.Merge(local.Figures);
+                        samples.AddRange(local.Samples);
+                    }
                 });
         }
 
-
-        var all = observations.SelectMany(o => o).ToList();
-        var result = Backtester.Evaluate(all, keys, churnDays, dailyBands);
-        return new ReplayOutcome(result, samples.SelectMany(s => s).ToList());
+        return new ReplayOutcome(total.Result(keys), samples);
     }
 
     /// <summary>
@@ -122,7 +119,7 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         var workers = Math.Min(2, chunks.Count);
         var parts = await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
-            var part = new StoredPart();
+            var part = new BacktestAccumulator();
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             for (var i = worker; i < chunks.Count; i += workers)
             {
@@ -132,27 +129,18 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
             return part;
         }, cancellationToken)));
 
-        var observations = parts.SelectMany(p => p.Observations).ToList();
-        var churnDays = parts.SelectMany(p => p.ChurnDays).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var dailyBands = parts.SelectMany(p => p.DailyBands).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        lock (keys)
+        for (var i = 1; i < parts.Length; i++)
         {
-            return Backtester.Evaluate(observations, keys.ToList(), churnDays, dailyBands);
+            parts[0].Merge(parts[i]);
         }
-    }
 
-    private sealed class StoredPart
-    {
-        public List<BacktestObservation> Observations { get; } = [];
-
-        public Dictionary<string, DateOnly> ChurnDays { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, IReadOnlyList<(DateOnly Day, Band? Band)>> DailyBands { get; } = new(StringComparer.Ordinal);
+        // Every reader is done: the keys (the live version's, then any only earlier versions had) are final.
+        return parts[0].Result(keys);
     }
 
     private async Task ReadStoredChunkAsync(
         DbConnection connection, string scorecardId, string[] chunk, BacktestPeriod period, List<string> keys,
-        ConcurrentDictionary<int, int[]> positions, StoredPart part, CancellationToken cancellationToken)
+        ConcurrentDictionary<int, int[]> positions, BacktestAccumulator part, CancellationToken cancellationToken)
     {
         var churns = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
         foreach (var (accountId, churnedAt) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
@@ -173,20 +161,21 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         string? account = null;
         DateOnly? churn = null;
         List<(DateOnly, Band?)>? bands = null;
+        var scores = new float[keys.Count];
         while (await reader.ReadAsync(cancellationToken))
         {
             var id = reader.GetString(0);
             if (id != account)
             {
+                if (bands is not null)
+                {
+                    part.AddChurn(churn!.Value, bands);
+                }
+
                 account = id;
                 churn = churns.TryGetValue(id, out var c) && c > from && c <= to.AddDays(period.HorizonDays) ? c : null;
-                bands = null;
-                if (churn is { } counted)
-                {
-                    part.ChurnDays[id] = counted;
-                    part.DailyBands[id] = bands = [];
-                }
-                else if (churns.TryGetValue(id, out var before) && before <= from)
+                bands = churn is null ? null : [];
+                if (churn is null && churns.TryGetValue(id, out var before) && before <= from)
                 {
                     churn = before;
                 }
@@ -214,7 +203,12 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
 
             var version = reader.GetInt32(4);
             var map = positions.TryGetValue(version, out var known) ? known : await PositionsAsync(scorecardId, version, keys, positions, cancellationToken);
-            var scores = new float[map.Length == 0 ? keys.Count : Math.Max(keys.Count, map.Max() + 1)];
+            var width = map.Length == 0 ? keys.Count : Math.Max(keys.Count, map.Max() + 1);
+            if (scores.Length < width)
+            {
+                scores = new float[width];
+            }
+
             if (!reader.IsDBNull(5))
             {
                 MeasureScores.Decode(reader.GetString(5), map, scores);
@@ -225,7 +219,12 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
             }
 
             var churned = churn is { } ch && ch > day && ch.DayNumber - day.DayNumber <= period.HorizonDays;
-            part.Observations.Add(new BacktestObservation(id, day, score, band, scores, churned));
+            part.Add(id, score, band, scores.AsSpan(0, width), churned);
+        }
+
+        if (bands is not null)
+        {
+            part.AddChurn(churn!.Value, bands);
         }
     }
 
@@ -251,9 +250,7 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
     }
 
     private static void ReplayAccount(
-        Scorecard card, BacktestPeriod period, AccountFacts facts, UsageHistory usage,
-        List<BacktestObservation> observations, List<CalibrationSample>? samples,
-        ConcurrentDictionary<string, DateOnly> churnDays, ConcurrentDictionary<string, IReadOnlyList<(DateOnly, Band?)>> dailyBands)
+        Scorecard card, BacktestPeriod period, AccountFacts facts, UsageHistory usage, BacktestAccumulator figures, List<CalibrationSample>? samples)
     {
         var start = facts.StartDate ?? (usage.Days.Count > 0 ? usage.Days[0].Day : null);
         if (start is not { } started)
@@ -303,14 +300,13 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
                 k++;
             }
 
-            observations.Add(new BacktestObservation(facts.AccountId, day, result.Score, result.Band, scores, churned));
+            figures.Add(facts.AccountId, result.Score, result.Band, scores, churned);
             samples?.Add(new CalibrationSample(values!, facts.AgeDays(day), churned));
         }
 
         if (churnCounts)
         {
-            churnDays[facts.AccountId] = churn!.Value;
-            dailyBands[facts.AccountId] = bands!;
+            figures.AddChurn(churn!.Value, bands!);
         }
     }
 }

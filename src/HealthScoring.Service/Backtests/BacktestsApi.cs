@@ -100,10 +100,10 @@ internal static class BacktestsApi
     }
 
     private static async Task<IResult> BacktestAsync(
-        string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
+        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, calibrating: false, cancellationToken);
+        var (job, error) = await PrepareAsync(id, request, scorecards, replay, clock, calibrating: false, cancellationToken);
         if (job is null)
         {
             return error!;
@@ -122,10 +122,10 @@ internal static class BacktestsApi
     }
 
     private static async Task<IResult> CalibrateAsync(
-        string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
+        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, body, scorecards, replay, clock, calibrating: true, cancellationToken);
+        var (job, error) = await PrepareAsync(id, request, scorecards, replay, clock, calibrating: true, cancellationToken);
         if (job is null)
         {
             return error!;
@@ -174,8 +174,16 @@ internal static class BacktestsApi
     private sealed record Job(Scorecard Card, BacktestScorecardRef Reference, BacktestPeriod Period, BacktestPeriodView View, IReadOnlyList<string> Accounts);
 
     private static async Task<(Job? Job, IResult? Error)> PrepareAsync(
-        string id, JsonElement body, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, bool calibrating, CancellationToken cancellationToken)
+        string id, HttpRequest http, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, bool calibrating, CancellationToken cancellationToken)
     {
+        // Read here rather than bound by the framework, so that the OpenAPI document shows the body's schema
+        // (Accepts) and every field error is reported at once.
+        var (body, bodyError) = await ReadBodyAsync(http, cancellationToken);
+        if (bodyError is not null)
+        {
+            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [""] = [bodyError] }, detail: "Nothing was run."));
+        }
+
         var (request, errors) = BacktestRequest.Parse(body);
         if (request is null)
         {
@@ -216,6 +224,34 @@ internal static class BacktestsApi
         var view = new BacktestPeriodView(request.From, request.To, UtcDay.ToDate(period.ToDay), request.HorizonDays, request.StepDays, period.EvaluationDays);
         return (new Job(found.Scorecard, new BacktestScorecardRef(found.Scorecard.Id, found.Scorecard.Version, live, scores), period, view, accounts), null);
     }
+
+    /// <summary>The JSON body, at most <see cref="MaxBodyBytes"/>; an error message instead when it is too large or not JSON.</summary>
+    private static async Task<(JsonElement Body, string? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[4096];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (default, $"the body exceeds {MaxBodyBytes / 1024} KiB");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return (JsonDocument.Parse(buffer.ToArray()).RootElement, null);
+        }
+        catch (JsonException ex)
+        {
+            return (default, $"the body is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private const int MaxBodyBytes = 16 * 1024;
 
     private static IResult Busy(HttpResponse response)
     {

@@ -130,6 +130,7 @@ public sealed class BacktestApiTests : ServiceFixture
     [TestCase("{\"from\": \"2026-01-01\", \"to\": \"2026-01-03\", \"stepDays\": 1000}", "stepDays")]
     [TestCase("{\"from\": \"2026-01-01\", \"to\": \"2026-01-03\", \"horizon\": 30}", "horizon")]
     [TestCase("[1, 2]", "")]
+    [TestCase("{\"from\": ", "")]
     public async Task BadRequests_SayWhichFieldAndWhy(string json, string field)
     {
         using var response = await Admin.PostAsync("/api/v1/scorecards/bt/backtest", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
@@ -162,6 +163,31 @@ public sealed class BacktestApiTests : ServiceFixture
         using var backtest = await reader.PostAsJsonAsync("/api/v1/scorecards/bt/backtest", Request(100, 40, 30, 10));
         using var calibrate = await reader.PostAsJsonAsync("/api/v1/scorecards/bt/calibrate", Request(100, 40, 30, 10));
         Assert.That((backtest.StatusCode, calibrate.StatusCode), Is.EqualTo((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden)));
+    }
+
+    [Test]
+    public async Task OpenApiDocument_DescribesBothRoutes_WithTheirBodiesAndAnswers()
+    {
+        var document = await Admin.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        var paths = document.GetProperty("paths");
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        Assert.Multiple(() =>
+        {
+            foreach (var route in new[] { "/api/v1/scorecards/{id}/backtest", "/api/v1/scorecards/{id}/calibrate" })
+            {
+                Assert.That(paths.TryGetProperty(route, out var path), Is.True, route);
+                Assert.That(path.GetProperty("post").GetProperty("requestBody").ToString(), Does.Contain("BacktestRequestBody"), route);
+                Assert.That(path.GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name), Is.SupersetOf(new[] { "200", "400", "404", "429" }), route);
+            }
+
+            Assert.That(schemas.GetProperty("BacktestRequestBody").GetProperty("properties").EnumerateObject().Select(p => p.Name),
+                Is.SupersetOf(new[] { "from", "to", "horizonDays", "stepDays", "version", "replay" }));
+            Assert.That(schemas.GetProperty("BacktestResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name),
+                Is.SupersetOf(new[] { "auc", "accounts", "churned", "bands", "medianLeadTimeDays", "measures" }));
+            Assert.That(schemas.GetProperty("CalibrationResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name),
+                Is.SupersetOf(new[] { "proposed", "current", "proposedBacktest" }));
+        });
     }
 
     // Calibration book (segment cal-test): 24 loyal accounts active every day, on 1 to 3 users; 24 fading accounts

@@ -135,11 +135,15 @@ public static class KddCalibration
                 .SelectMany(d => d.Measures.Select(m => (m, Share: d.Weight / total * m.Weight / d.Measures.Sum(x => x.Weight))))
                 .OrderByDescending(x => x.Share).Take(8);
             md.AppendLine(string.Join("; ", measures.Select(x => string.Create(CultureInfo.InvariantCulture,
-                $"`{x.m.Key}` {x.Share:P0} ({x.m.Scoring.ZeroAt:0.##}..{x.m.Scoring.FullAt:0.##})"))));
+                $"`{x.m.Key}` {x.Share:P0} ({Describe(x.m.Scoring)})"))));
         }
 
         return md.ToString();
     }
+
+    private static string Describe(ScoringFunction scoring) => scoring.Type == ScoringFunction.Linear
+        ? string.Create(CultureInfo.InvariantCulture, $"linear {scoring.ZeroAt:0.##}..{scoring.FullAt:0.##}")
+        : "bands " + string.Join(" ", scoring.Bands.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.From:0.##}:{b.Score:0}")));
 
     private static string Rate(BacktestResult result, string band) =>
         result.Bands.Single(b => b.Band == band).ChurnRate is { } r ? r.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
