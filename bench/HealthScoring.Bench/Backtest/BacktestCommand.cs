@@ -26,8 +26,8 @@ internal static class BacktestCommand
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var accounts = Option(args, "--accounts", 10_000);
-        var days = Option(args, "--days", 365);
+        var accounts = CommandLine.Option(args, "--accounts", 10_000);
+        var days = CommandLine.Option(args, "--days", 365);
         var today = ScoringData.Today();
         var directory = RepositoryPaths.NewScratchDirectory("backtest");
         var databasePath = Path.Combine(directory, "healthscoring.db");
@@ -151,11 +151,5 @@ internal static class BacktestCommand
         using var count = connection.CreateCommand();
         count.CommandText = "SELECT COUNT(*) FROM accounts WHERE status = 'churned'";
         return (long)count.ExecuteScalar()!;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

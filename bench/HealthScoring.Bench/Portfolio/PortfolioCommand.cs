@@ -23,9 +23,9 @@ internal static class PortfolioCommand
 {
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var accounts = Option(args, "--accounts", 100_000);
-        var months = Option(args, "--months", 36);
-        var runs = Option(args, "--runs", 10);
+        var accounts = CommandLine.Option(args, "--accounts", 100_000);
+        var months = CommandLine.Option(args, "--months", 36);
+        var runs = CommandLine.Option(args, "--runs", 10);
         var directory = RepositoryPaths.NewScratchDirectory("portfolio");
         var databasePath = Path.Combine(directory, "healthscoring.db");
         try
@@ -256,11 +256,5 @@ internal static class PortfolioCommand
         using var reader = count.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -21,11 +21,11 @@ internal static partial class ScoringCommand
 {
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var accounts = Option(args, "--accounts", 100_000);
-        var days = Option(args, "--days", 90);
-        var backfill = Option(args, "--backfill-accounts", 10_000);
-        var wrkSeconds = Option(args, "--wrk-seconds", 20);
-        var connections = Option(args, "--connections", 64);
+        var accounts = CommandLine.Option(args, "--accounts", 100_000);
+        var days = CommandLine.Option(args, "--days", 90);
+        var backfill = CommandLine.Option(args, "--backfill-accounts", 10_000);
+        var wrkSeconds = CommandLine.Option(args, "--wrk-seconds", 20);
+        var connections = CommandLine.Option(args, "--connections", 64);
         var today = ScoringData.Today();
         var directory = RepositoryPaths.NewScratchDirectory("scoring");
         var databasePath = Path.Combine(directory, "healthscoring.db");
@@ -124,12 +124,6 @@ internal static partial class ScoringCommand
         var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return output;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     [GeneratedRegex(@"^\s+50%\s+(\S+)", RegexOptions.Multiline)]

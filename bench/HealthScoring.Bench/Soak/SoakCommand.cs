@@ -22,12 +22,12 @@ internal static class SoakCommand
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var minutes = Option(args, "--minutes", 10);
-        var interval = TimeSpan.FromSeconds(Option(args, "--interval", 30));
-        var eventsPerSecond = Option(args, "--events-per-second", 5000);
-        var readsPerSecond = Option(args, "--reads-per-second", 100);
-        var accounts = Option(args, "--accounts", 2000);
-        var cacheMiB = Option(args, "--sqlite-cache-mib", 0);
+        var minutes = CommandLine.Option(args, "--minutes", 10);
+        var interval = TimeSpan.FromSeconds(CommandLine.Option(args, "--interval", 30));
+        var eventsPerSecond = CommandLine.Option(args, "--events-per-second", 5000);
+        var readsPerSecond = CommandLine.Option(args, "--reads-per-second", 100);
+        var accounts = CommandLine.Option(args, "--accounts", 2000);
+        var cacheMiB = CommandLine.Option(args, "--sqlite-cache-mib", 0);
         const int batch = 500;
 
         var directory = RepositoryPaths.NewScratchDirectory("soak");
@@ -152,12 +152,6 @@ internal static class SoakCommand
         }
 
         return request;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>What happened since the last <see cref="Take"/>.</summary>
