@@ -51,15 +51,33 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     public async Task<IReadOnlyList<ScoringWork>> DueAsync(int today, int oldestDay, int limit, string? after, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        // Stale accounts (a new UTC day, or never scored) are searched in key order only when the health_day index
+        // says there are any; otherwise only the changed accounts are read, through their partial index. Without
+        // this, every idle poll of a large book read the whole accounts table.
+        var anyStale = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            """
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE health_day IS NULL)
+                          OR EXISTS (SELECT 1 FROM accounts WHERE health_day < @today) THEN 1 ELSE 0 END
+            """, new { today }, cancellationToken: cancellationToken)) == 1;
+        var columns = """
+            account_id AS AccountId, usage_changed_from_day AS ChangedFrom, health_day AS HealthDay,
+            dirty_version AS DirtyVersion, first_event_at AS FirstEventAt, contract_start AS ContractStart
+            """;
         var rows = await connection.QueryAsync<DueRow>(new CommandDefinition(
-            $"""
-            SELECT account_id AS AccountId, usage_changed_from_day AS ChangedFrom, health_day AS HealthDay,
-                   dirty_version AS DirtyVersion, first_event_at AS FirstEventAt, contract_start AS ContractStart
-            FROM accounts
-            WHERE {(after is null ? "" : "account_id > @after AND ")}(usage_changed_from_day IS NOT NULL OR health_day IS NULL OR health_day < @today)
-            ORDER BY account_id
-            {dialect.Limit("@limit")}
-            """, new { today, limit, after }, cancellationToken: cancellationToken));
+            anyStale
+                ? $"""
+                  SELECT {columns} FROM accounts
+                  WHERE {(after is null ? "" : "account_id > @after AND ")}(usage_changed_from_day IS NOT NULL OR health_day IS NULL OR health_day < @today)
+                  ORDER BY account_id
+                  {dialect.Limit("@limit")}
+                  """
+                : $"""
+                  SELECT {columns} FROM accounts {dialect.ChangedAccountsIndex}
+                  WHERE {(after is null ? "" : "account_id > @after AND ")}usage_changed_from_day IS NOT NULL
+                  ORDER BY account_id
+                  {dialect.Limit("@limit")}
+                  """,
+            new { today, limit, after }, cancellationToken: cancellationToken));
         return rows.Select(r =>
         {
             var firstDay = Math.Min(r.FirstEventAt is { } f ? UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f)) : today, (int?)r.ContractStart ?? today);
