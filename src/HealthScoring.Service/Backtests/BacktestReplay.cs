@@ -46,6 +46,9 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         }
     }
 
+    /// <summary>Calibration samples kept at most (about; the calibrator thins them further): bounds the memory of a calibration.</summary>
+    public const int MaxSamples = 250_000;
+
     /// <summary>Accounts loaded and replayed together (bounded memory: their whole period of usage is held).</summary>
     private const int ChunkSize = 200;
 
@@ -75,7 +78,8 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
 
     /// <summary>
     /// Replays <paramref name="card"/> over <paramref name="accounts"/>; <paramref name="withSamples"/> also returns
-    /// a calibration sample (raw measure values) for each observation.
+    /// calibration samples (raw measure values): one per observation, or an even, deterministic share of them
+    /// (by account and day) when there would be more than <see cref="MaxSamples"/>.
     /// </summary>
     public async Task<ReplayOutcome> RunAsync(
         Scorecard card, BacktestPeriod period, IReadOnlyList<string> accounts, bool withSamples, CancellationToken cancellationToken)
@@ -84,13 +88,14 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         var plan = AccountScorer.Plan([card], period.FromDay, period.ToDay);
         var total = new BacktestAccumulator();
         var samples = new List<CalibrationSample>();
+        var sampleEvery = withSamples ? (int)Math.Max(1, (long)accounts.Count * period.EvaluationDays / MaxSamples) : 0;
         foreach (var chunk in accounts.Chunk(ChunkSize))
         {
             var inputs = await health.LoadManyAsync(chunk, plan, cancellationToken);
             Parallel.ForEach(inputs.Values, new ParallelOptions { CancellationToken = cancellationToken }, () => (Figures: new BacktestAccumulator(), Samples: new List<CalibrationSample>()),
                 (input, _, local) =>
                 {
-                    ReplayAccount(card, period, input.Facts, input.Usage, local.Figures, withSamples ? local.Samples : null);
+                    ReplayAccount(card, period, input.Facts, input.Usage, local.Figures, withSamples ? local.Samples : null, sampleEvery);
                     return local;
                 },
                 local =>
@@ -250,7 +255,8 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
     }
 
     private static void ReplayAccount(
-        Scorecard card, BacktestPeriod period, AccountFacts facts, UsageHistory usage, BacktestAccumulator figures, List<CalibrationSample>? samples)
+        Scorecard card, BacktestPeriod period, AccountFacts facts, UsageHistory usage, BacktestAccumulator figures, List<CalibrationSample>? samples,
+        int sampleEvery = 1)
     {
         var start = facts.StartDate ?? (usage.Days.Count > 0 ? usage.Days[0].Day : null);
         if (start is not { } started)
@@ -259,6 +265,8 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         }
 
         var churn = facts.ChurnedOn;
+        // A stable (not per-process randomised) hash: which observations are sampled is the same on every run.
+        var accountSalt = (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(facts.AccountId)), 0) % 1_000_000);
         var from = UtcDay.ToDate(period.FromDay);
         var to = UtcDay.ToDate(period.ToDay);
         // Churns the period can see: after its first day, at most a horizon after its last.
@@ -287,7 +295,8 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
 
             var churned = churn is { } ch && ch > day && ch.DayNumber - day.DayNumber <= period.HorizonDays;
             var scores = new float[result.Dimensions.Sum(d => d.Measures.Count)];
-            double?[]? values = samples is null ? null : new double?[scores.Length];
+            var sampled = samples is not null && (day.DayNumber / period.StepDays + accountSalt) % sampleEvery == 0;
+            double?[]? values = sampled ? new double?[scores.Length] : null;
             var k = 0;
             foreach (var measure in result.Dimensions.SelectMany(d => d.Measures))
             {
@@ -301,7 +310,10 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
             }
 
             figures.Add(facts.AccountId, result.Score, result.Band, scores, churned);
-            samples?.Add(new CalibrationSample(values!, facts.AgeDays(day), churned));
+            if (sampled)
+            {
+                samples!.Add(new CalibrationSample(values!, facts.AgeDays(day), churned));
+            }
         }
 
         if (churnCounts)
