@@ -51,6 +51,8 @@ public sealed class UsageHistory
             .ToDictionary(g => g.Key, g => g.Min(x => x.Day), StringComparer.Ordinal);
     }
 
+    private readonly Dictionary<string, int[]> _byName = new(StringComparer.Ordinal);
+
     public static UsageHistory Empty { get; } = new([]);
 
     public IReadOnlyList<UsageDay> Days { get; }
@@ -65,6 +67,57 @@ public sealed class UsageHistory
         {
             yield return Days[i];
         }
+    }
+
+    /// <summary>The days of <see cref="Window"/>, latest first, without buffering them.</summary>
+    public IEnumerable<UsageDay> WindowLatestFirst(DateOnly asOf, int days)
+    {
+        var from = asOf.AddDays(1 - days);
+        for (var i = FirstOnOrAfter(asOf.AddDays(1)) - 1; i >= 0 && Days[i].Day >= from; i--)
+        {
+            yield return Days[i];
+        }
+    }
+
+    /// <summary>
+    /// The latest day in the window of <paramref name="days"/> days ending with <paramref name="asOf"/> with at least
+    /// one <paramref name="name"/> event, and that event's usage. A search in the days that have the name (indexed
+    /// on first use), not a walk back through the window: NPS answers are rare and their window is a year.
+    /// </summary>
+    public (UsageDay Day, NameUsage Usage)? LatestWith(string name, DateOnly asOf, int days)
+    {
+        int[] indices;
+        lock (_byName)
+        {
+            if (!_byName.TryGetValue(name, out indices!))
+            {
+                _byName[name] = indices = Enumerable.Range(0, Days.Count)
+                    .Where(i => Days[i].Names.TryGetValue(name, out var n) && n.Count > 0).ToArray();
+            }
+        }
+
+        // The last index with the name whose day is on or before asOf.
+        int low = 0, high = indices.Length;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (Days[indices[middle]].Day <= asOf)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        if (low == 0 || Days[indices[low - 1]].Day < asOf.AddDays(1 - days))
+        {
+            return null;
+        }
+
+        var day = Days[indices[low - 1]];
+        return (day, day.Names[name]);
     }
 
     /// <summary>The last day with any event on or before <paramref name="asOf"/>.</summary>

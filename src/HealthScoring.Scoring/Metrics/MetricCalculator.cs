@@ -162,13 +162,10 @@ public static class MetricCalculator
 
     private static MetricValue Nps(string npsEvent, UsageHistory usage, DateOnly asOf, int window)
     {
-        foreach (var day in usage.Window(asOf, window).Reverse())
+        if (usage.LatestWith(npsEvent, asOf, window) is var (day, n))
         {
-            if (day.Names.TryGetValue(npsEvent, out var n) && n.Count > 0)
-            {
-                var score = n.Quantity / n.Count;
-                return new(score, $"Latest NPS answer: {Number(score)} on {day.Day:yyyy-MM-dd}");
-            }
+            var score = n.Quantity / n.Count;
+            return new(score, $"Latest NPS answer: {Number(score)} on {day.Day:yyyy-MM-dd}");
         }
 
         return MetricValue.NotAvailable($"No NPS answer in the last {Days(window)}");

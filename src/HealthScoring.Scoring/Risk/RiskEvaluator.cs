@@ -205,17 +205,14 @@ public static class RiskEvaluator
 
     private static Measurement? Detractor(ResolvedRiskRule rule, RiskContext c)
     {
-        foreach (var day in c.Usage.Window(c.AsOf, rule.WindowDays).Reverse())
+        if (c.Usage.LatestWith(c.Scorecard.NpsEvent, c.AsOf, rule.WindowDays) is not var (day, n))
         {
-            if (day.Names.TryGetValue(c.Scorecard.NpsEvent, out var n) && n.Count > 0)
-            {
-                var nps = n.Quantity / n.Count;
-                return new(nps, () => $"Latest NPS answer {N(nps)} on {D(day.Day)} (below {N(rule.Threshold)})",
-                    () => new Dictionary<string, object> { ["nps"] = nps, ["answeredOn"] = D(day.Day) });
-            }
+            return null;
         }
 
-        return null;
+        var nps = n.Quantity / n.Count;
+        return new(nps, () => $"Latest NPS answer {N(nps)} on {D(day.Day)} (below {N(rule.Threshold)})",
+            () => new Dictionary<string, object> { ["nps"] = nps, ["answeredOn"] = D(day.Day) });
     }
 
     private static Measurement? Champion(ResolvedRiskRule rule, RiskContext c)
@@ -225,7 +222,7 @@ public static class RiskEvaluator
             return null;
         }
 
-        foreach (var day in c.Usage.Window(c.AsOf, ChampionSearchDays).Reverse())
+        foreach (var day in c.Usage.WindowLatestFirst(c.AsOf, ChampionSearchDays))
         {
             if (day.Users.Contains(champion))
             {
