@@ -32,7 +32,7 @@ public sealed class UsageHistoryTests
     [Test]
     public void WindowLatestFirst_IsTheWindowReversed()
     {
-        Assert.That(History.WindowLatestFirst(AsOf, 250).Select(d => d.Day), Is.EqualTo(History.Window(AsOf, 250).Reverse().Select(d => d.Day)));
+        Assert.That(History.WindowLatestFirst(AsOf, 250).Select(d => d.Day), Is.EqualTo(History.Window(AsOf, 250).ToArray().Reverse().Select(d => d.Day)));
         Assert.That(History.WindowLatestFirst(AsOf, 250).Count(), Is.EqualTo(4));
     }
 }

@@ -44,8 +44,8 @@ public sealed class UsageHistory
 {
     public UsageHistory(IEnumerable<UsageDay> days, IReadOnlyDictionary<string, DateOnly>? firstSeen = null)
     {
-        Days = days.OrderBy(d => d.Day).ToArray();
-        FirstSeen = firstSeen ?? Days
+        _days = days.OrderBy(d => d.Day).ToArray();
+        FirstSeen = firstSeen ?? _days
             .SelectMany(d => d.Names.Keys.Select(n => (Name: n, d.Day)))
             .GroupBy(x => x.Name, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Min(x => x.Day), StringComparer.Ordinal);
@@ -55,27 +55,54 @@ public sealed class UsageHistory
 
     public static UsageHistory Empty { get; } = new([]);
 
-    public IReadOnlyList<UsageDay> Days { get; }
+    private readonly UsageDay[] _days;
+
+    public IReadOnlyList<UsageDay> Days => _days;
 
     public IReadOnlyDictionary<string, DateOnly> FirstSeen { get; }
 
-    /// <summary>The days in the window of <paramref name="days"/> days ending with <paramref name="asOf"/> (inclusive).</summary>
-    public IEnumerable<UsageDay> Window(DateOnly asOf, int days)
+    /// <summary>
+    /// The days in the window of <paramref name="days"/> days ending with <paramref name="asOf"/> (inclusive): a slice
+    /// found by binary search, no allocation (a back-fill or a backtest scores hundreds of days of one history).
+    /// </summary>
+    public ReadOnlySpan<UsageDay> Window(DateOnly asOf, int days)
     {
-        // Binary search for the window's first day: a backtest or back-fill scores hundreds of days of one history.
-        for (var i = FirstOnOrAfter(asOf.AddDays(1 - days)); i < Days.Count && Days[i].Day <= asOf; i++)
+        var first = FirstOnOrAfter(asOf.AddDays(1 - days));
+        var end = FirstOnOrAfter(asOf.AddDays(1));
+        return end > first ? _days.AsSpan(first, end - first) : [];
+    }
+
+    /// <summary>Events in the window (see <see cref="Window"/>).</summary>
+    public long EventsIn(DateOnly asOf, int days)
+    {
+        long events = 0;
+        foreach (var day in Window(asOf, days))
         {
-            yield return Days[i];
+            events += day.Events;
         }
+
+        return events;
+    }
+
+    /// <summary>Distinct users active in the window (see <see cref="Window"/>).</summary>
+    public int DistinctUsersIn(DateOnly asOf, int days)
+    {
+        var users = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var day in Window(asOf, days))
+        {
+            users.UnionWith(day.Users);
+        }
+
+        return users.Count;
     }
 
     /// <summary>The days of <see cref="Window"/>, latest first, without buffering them.</summary>
     public IEnumerable<UsageDay> WindowLatestFirst(DateOnly asOf, int days)
     {
         var from = asOf.AddDays(1 - days);
-        for (var i = FirstOnOrAfter(asOf.AddDays(1)) - 1; i >= 0 && Days[i].Day >= from; i--)
+        for (var i = FirstOnOrAfter(asOf.AddDays(1)) - 1; i >= 0 && _days[i].Day >= from; i--)
         {
-            yield return Days[i];
+            yield return _days[i];
         }
     }
 

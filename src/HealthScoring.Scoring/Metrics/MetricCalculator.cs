@@ -68,7 +68,12 @@ public static class MetricCalculator
 
     private static MetricValue ActiveDays(UsageHistory usage, DateOnly asOf, int window)
     {
-        var days = usage.Window(asOf, window).Count(d => d.Events > 0);
+        var days = 0;
+        foreach (var day in usage.Window(asOf, window))
+        {
+            days += day.Events > 0 ? 1 : 0;
+        }
+
         return new(days, $"Active on {days} of the last {Days(window)}");
     }
 
@@ -85,8 +90,8 @@ public static class MetricCalculator
 
     private static MetricValue Trend(UsageHistory usage, DateOnly asOf, int window)
     {
-        var current = usage.Window(asOf, window).Sum(d => d.Events);
-        var previous = usage.Window(asOf.AddDays(-window), window).Sum(d => d.Events);
+        var current = usage.EventsIn(asOf, window);
+        var previous = usage.EventsIn(asOf.AddDays(-window), window);
         if (previous == 0)
         {
             return MetricValue.NotAvailable($"No activity in the {Days(window)} before the last {Days(window)} to compare with");
@@ -152,7 +157,12 @@ public static class MetricCalculator
         var total = 0d;
         foreach (var goal in goals)
         {
-            var reached = usage.Window(asOf, goal.WindowDays).Sum(d => d.Names.TryGetValue(goal.Metric, out var n) ? n.Quantity : 0);
+            var reached = 0d;
+            foreach (var day in usage.Window(asOf, goal.WindowDays))
+            {
+                reached += day.Names.TryGetValue(goal.Metric, out var n) ? n.Quantity : 0;
+            }
+
             total += Math.Min(reached / goal.Target, GoalCap);
             parts.Add($"'{goal.Metric}' {Number(reached)} of {Number(goal.Target)} in the last {Days(goal.WindowDays)} ({reached / goal.Target:0%})");
         }
@@ -173,15 +183,37 @@ public static class MetricCalculator
 
     private static MetricValue EventCount(string? eventName, UsageHistory usage, DateOnly asOf, int window)
     {
-        var count = usage.Window(asOf, window).Sum(d => eventName is null ? d.Events : d.Names.TryGetValue(eventName, out var n) ? n.Count : 0);
+        long count = 0;
+        foreach (var day in usage.Window(asOf, window))
+        {
+            count += eventName is null ? day.Events : day.Names.TryGetValue(eventName, out var n) ? n.Count : 0;
+        }
+
         return new(count, $"{count} {(eventName is null ? "events" : $"'{eventName}' events")} in the last {Days(window)}");
     }
 
     private static MetricValue Quantity(string? eventName, UsageHistory usage, DateOnly asOf, int window)
     {
-        var quantity = usage.Window(asOf, window).Sum(d => eventName is null
-            ? d.Names.Values.Sum(n => n.Quantity)
-            : d.Names.TryGetValue(eventName, out var n) ? n.Quantity : 0);
+        var quantity = 0d;
+        foreach (var day in usage.Window(asOf, window))
+        {
+            if (eventName is null)
+            {
+                // The day's total first, then the window's: the same order of floating-point additions as ever.
+                var dayTotal = 0d;
+                foreach (var n in day.Names.Values)
+                {
+                    dayTotal += n.Quantity;
+                }
+
+                quantity += dayTotal;
+            }
+            else if (day.Names.TryGetValue(eventName, out var n))
+            {
+                quantity += n.Quantity;
+            }
+        }
+
         return new(quantity, $"{Number(quantity)} {(eventName is null ? "units" : $"'{eventName}'")} in the last {Days(window)}");
     }
 
@@ -192,7 +224,7 @@ public static class MetricCalculator
     }
 
     private static int DistinctUsers(UsageHistory usage, DateOnly asOf, int window) =>
-        usage.Window(asOf, window).SelectMany(d => d.Users).Distinct(StringComparer.Ordinal).Count();
+        usage.DistinctUsersIn(asOf, window);
 
     private static string Days(int days) => days == 1 ? "1 day" : $"{days} days";
 

@@ -118,10 +118,8 @@ public static class RiskEvaluator
     private static Measurement? UsageDecline(ResolvedRiskRule rule, RiskContext c)
     {
         var w = rule.WindowDays;
-        var current = c.Usage.Window(c.AsOf, w).ToList();
-        var previous = c.Usage.Window(c.AsOf.AddDays(-w), w).ToList();
-        var (eventsNow, eventsBefore) = (current.Sum(d => d.Events), previous.Sum(d => d.Events));
-        var (usersNow, usersBefore) = (Distinct(current), Distinct(previous));
+        var (eventsNow, eventsBefore) = (c.Usage.EventsIn(c.AsOf, w), c.Usage.EventsIn(c.AsOf.AddDays(-w), w));
+        var (usersNow, usersBefore) = (c.Usage.DistinctUsersIn(c.AsOf, w), c.Usage.DistinctUsersIn(c.AsOf.AddDays(-w), w));
         double? eventsDecline = eventsBefore >= MinBaselineEvents ? 100.0 * (eventsBefore - eventsNow) / eventsBefore : null;
         double? usersDecline = usersBefore >= MinBaselineUsers ? 100.0 * (usersBefore - usersNow) / usersBefore : null;
         if (eventsDecline is null && usersDecline is null)
@@ -163,7 +161,7 @@ public static class RiskEvaluator
         }
 
         var seats = c.Facts.SeatsPurchased.Value;
-        var users = Distinct(c.Usage.Window(c.AsOf, rule.WindowDays));
+        var users = c.Usage.DistinctUsersIn(c.AsOf, rule.WindowDays);
         var share = users / (double)seats;
         return new(share, () => $"{users} of {seats} seats active in the last {Days(rule.WindowDays)} ({share:0%}, below {rule.Threshold:0%})",
             () => new Dictionary<string, object> { ["activeUsers"] = users, ["seatsPurchased"] = seats, ["utilisation"] = Math.Round(share, 4), ["windowDays"] = rule.WindowDays });
@@ -239,8 +237,6 @@ public static class RiskEvaluator
     }
 
     private static bool HasUsage(RiskContext c) => c.Usage.Days.Count > 0 && c.Usage.Days[0].Day <= c.AsOf;
-
-    private static int Distinct(IEnumerable<UsageDay> days) => days.SelectMany(d => d.Users).Distinct(StringComparer.Ordinal).Count();
 
     private static string D(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
