@@ -5,6 +5,7 @@ using HealthScoring.Scoring.Metrics;
 using HealthScoring.Service.Accounts;
 using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Risk;
+using HealthScoring.Service.Storage;
 
 namespace HealthScoring.Service.Health;
 
@@ -56,7 +57,7 @@ internal sealed partial class HealthRepository
             await using var connection = await db.OpenConnectionAsync(cancellationToken);
             for (var i = worker; i < chunks.Count; i += workers)
             {
-                await LoadChunkAsync(connection, chunks[i], plan, part, cancellationToken);
+                await LoadChunkAsync(connection, dialect, chunks[i], plan, part, cancellationToken);
             }
 
             return part;
@@ -75,16 +76,18 @@ internal sealed partial class HealthRepository
     private const int LoadConnections = 2;
 
     private static async Task LoadChunkAsync(
-        DbConnection connection, string[] chunk, UsageLoadPlan plan, Dictionary<string, ScoringInputs> result, CancellationToken cancellationToken)
+        DbConnection connection, SqlDialect dialect, string[] chunk, UsageLoadPlan plan, Dictionary<string, ScoringInputs> result, CancellationToken cancellationToken)
     {
+        var ids = dialect.Keys(chunk);
+        var inIds = dialect.InList("@ids");
         var facts = (await connection.QueryAsync<FactsRow>(new CommandDefinition(
-            """
+            $"""
             SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
                    contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
                    goals_json AS GoalsJson, dirty_version AS DirtyVersion, champion_user_id AS ChampionUserId,
                    status AS Status, churned_at AS ChurnedAt, band AS Band
-            FROM accounts WHERE account_id IN @ids
-            """, new { ids = chunk }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
+            FROM accounts WHERE account_id IN {inIds}
+            """, new { ids }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
 
         // Event names some measure reads by name: their rows are loaded as they are; every other event name of
         // a day is folded into one entry (OtherEvents) with the day's remaining events and quantity, which is all
@@ -94,13 +97,13 @@ internal sealed partial class HealthRepository
         var (count, quantity) = eventNames.Length == 0
             ? ("u.event_count", "u.quantity")
             : ("CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.event_count END", "CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.quantity END");
-        var range = new { ids = chunk, plan.FullFrom, plan.NamedFrom, plan.ToDay, eventNames };
+        var range = new { ids, plan.FullFrom, plan.NamedFrom, plan.ToDay, eventNames };
         var usage = new Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>>(StringComparer.Ordinal);
 
         if (!plan.FoldOtherNames)
         {
             await ReadNamedAsync(connection, usage, new CommandDefinition(
-                "SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN @ids AND day >= @FullFrom AND day <= @ToDay",
+                $"SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
                 range, cancellationToken: cancellationToken));
         }
         else
@@ -109,7 +112,7 @@ internal sealed partial class HealthRepository
                 $"""
                 SELECT u.account_id, u.day, SUM({count}), SUM({quantity})
                 FROM usage_daily u
-                WHERE u.account_id IN @ids AND u.day >= @FullFrom AND u.day <= @ToDay
+                WHERE u.account_id IN {inIds} AND u.day >= @FullFrom AND u.day <= @ToDay
                 GROUP BY u.account_id, u.day
                 """, range, cancellationToken: cancellationToken));
         }
@@ -126,7 +129,7 @@ internal sealed partial class HealthRepository
                 FROM (SELECT a.account_id,
                              (SELECT MAX(m.day) FROM usage_daily m
                               WHERE m.account_id = a.account_id AND m.day >= @NamedFrom AND m.day < @FullFrom) AS last_day
-                      FROM accounts a WHERE a.account_id IN @ids) l
+                      FROM accounts a WHERE a.account_id IN {inIds}) l
                 WHERE l.last_day IS NOT NULL
                 """, range, cancellationToken: cancellationToken));
         }
@@ -134,17 +137,17 @@ internal sealed partial class HealthRepository
         if (eventNames.Length > 0)
         {
             await ReadNamedAsync(connection, usage, new CommandDefinition(
-                """
+                $"""
                 SELECT account_id, day, event_name, event_count, quantity FROM usage_daily
-                WHERE account_id IN @ids AND day >= @NamedFrom AND day <= @NamedTo AND event_name IN @eventNames
-                """, new { ids = chunk, plan.NamedFrom, NamedTo = plan.FoldOtherNames ? plan.ToDay : plan.FullFrom - 1, eventNames },
+                WHERE account_id IN {inIds} AND day >= @NamedFrom AND day <= @NamedTo AND event_name IN @eventNames
+                """, new { ids, plan.NamedFrom, NamedTo = plan.FoldOtherNames ? plan.ToDay : plan.FullFrom - 1, eventNames },
                 cancellationToken: cancellationToken));
         }
 
         // Users only on days with usage (as before): no measure reads a day without events.
         var users = new Dictionary<string, Dictionary<int, List<string>>>(StringComparer.Ordinal);
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN @ids AND day >= @FullFrom AND day <= @ToDay",
+            $"SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
             range, cancellationToken: cancellationToken)))
         {
             Dictionary<int, List<string>>? days = null;
@@ -167,8 +170,8 @@ internal sealed partial class HealthRepository
         if (plan.WithFirstSeen)
         {
             foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
-                "SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN @ids GROUP BY account_id, event_name",
-                new { ids = chunk }, cancellationToken: cancellationToken)))
+                $"SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN {inIds} GROUP BY account_id, event_name",
+                new { ids }, cancellationToken: cancellationToken)))
             {
                 (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
             }
@@ -179,8 +182,8 @@ internal sealed partial class HealthRepository
         {
             // A plain reader: 14 rows per account in a full rescore, where per-row mapping would show.
             await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                "SELECT account_id, day, score FROM health_daily WHERE account_id IN @ids AND day >= @ScoresFrom AND day <= @ScoresTo",
-                new { ids = chunk, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
+                $"SELECT account_id, day, score FROM health_daily WHERE account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo",
+                new { ids, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
             Dictionary<int, int?>? days = null;
             string? account = null;
             while (await reader.ReadAsync(cancellationToken))
@@ -200,8 +203,8 @@ internal sealed partial class HealthRepository
         if (plan.FlagsFrom is { } flagsFrom)
         {
             foreach (var flag in await connection.QueryAsync<StoredFlag>(new CommandDefinition(
-                $"SELECT {StoredFlag.Columns} FROM risk_flags WHERE account_id IN @ids AND (cleared_day IS NULL OR cleared_day >= @flagsFrom)",
-                new { ids = chunk, flagsFrom }, cancellationToken: cancellationToken)))
+                $"SELECT {StoredFlag.Columns} FROM risk_flags WHERE account_id IN {inIds} AND (cleared_day IS NULL OR cleared_day >= @flagsFrom)",
+                new { ids, flagsFrom }, cancellationToken: cancellationToken)))
             {
                 (flags.TryGetValue(flag.AccountId, out var list) ? list : flags[flag.AccountId] = []).Add(flag);
             }
