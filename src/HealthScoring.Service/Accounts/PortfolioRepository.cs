@@ -70,8 +70,8 @@ internal sealed class PortfolioRepository(DbDataSource db, SqlDialect dialect)
         {
             // The page's active flags in one read (at most 1,000 ids: under SQL Server's 2,100-parameter limit).
             foreach (var f in await connection.QueryAsync<(string AccountId, string Id, string Type, string Severity, long RaisedDay)>(new CommandDefinition(
-                "SELECT account_id, id, type, severity, raised_day FROM risk_flags WHERE cleared_day IS NULL AND account_id IN @ids",
-                new { ids = rows.Select(r => r.AccountId).ToArray() }, cancellationToken: cancellationToken)))
+                $"SELECT account_id, id, type, severity, raised_day FROM risk_flags WHERE cleared_day IS NULL AND account_id IN {dialect.InList("@ids")}",
+                new { ids = dialect.Keys(rows.Select(r => r.AccountId).ToArray()) }, cancellationToken: cancellationToken)))
             {
                 (flags.TryGetValue(f.AccountId, out var list) ? list : flags[f.AccountId] = []).Add(new ActiveFlag(f.Id, f.Type, f.Severity, UtcDay.ToDate((int)f.RaisedDay)));
             }

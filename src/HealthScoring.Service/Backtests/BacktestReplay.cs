@@ -8,6 +8,7 @@ using HealthScoring.Scoring.Scorecards;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Scorecards;
+using HealthScoring.Service.Storage;
 
 namespace HealthScoring.Service.Backtests;
 
@@ -28,7 +29,7 @@ internal sealed record ReplayOutcome(BacktestResult Backtest, IReadOnlyList<Cali
 /// scorecard instead of the live selection. Either way an account is observed until the day before it churned,
 /// and an observation is labelled churned when the account's churn day falls within the horizon after it.
 /// </summary>
-internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, ScorecardRepository scorecards)
+internal sealed class BacktestReplay(DbDataSource db, SqlDialect dialect, HealthRepository health, ScorecardRepository scorecards)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -149,8 +150,8 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
     {
         var churns = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
         foreach (var (accountId, churnedAt) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
-            "SELECT account_id, churned_at FROM accounts WHERE account_id IN @ids AND status = 'churned' AND churned_at IS NOT NULL",
-            new { ids = chunk }, cancellationToken: cancellationToken)))
+            $"SELECT account_id, churned_at FROM accounts WHERE account_id IN {dialect.InList("@ids")} AND status = 'churned' AND churned_at IS NOT NULL",
+            new { ids = dialect.Keys(chunk) }, cancellationToken: cancellationToken)))
         {
             churns[accountId] = UtcDay.ToDate(UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(churnedAt)));
         }
@@ -158,11 +159,11 @@ internal sealed class BacktestReplay(DbDataSource db, HealthRepository health, S
         var from = UtcDay.ToDate(period.FromDay);
         var to = UtcDay.ToDate(period.ToDay);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            """
+            $"""
             SELECT account_id, day, score, band, scorecard_version, measure_scores FROM health_daily
-            WHERE account_id IN @ids AND day >= @fromDay AND day <= @toDay AND scorecard_id = @scorecardId
+            WHERE account_id IN {dialect.InList("@ids")} AND day >= @fromDay AND day <= @toDay AND scorecard_id = @scorecardId
             ORDER BY account_id, day
-            """, new { ids = chunk, fromDay = period.FromDay, toDay = period.ToDay, scorecardId }, cancellationToken: cancellationToken));
+            """, new { ids = dialect.Keys(chunk), fromDay = period.FromDay, toDay = period.ToDay, scorecardId }, cancellationToken: cancellationToken));
         string? account = null;
         DateOnly? churn = null;
         List<(DateOnly, Band?)>? bands = null;

@@ -186,8 +186,8 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         foreach (var chunk in wanted.Select(w => w.AccountId).Distinct().Chunk(500))
         {
             foreach (var (accountId, day, score) in await connection.QueryAsync<(string, long, long?)>(new CommandDefinition(
-                "SELECT account_id, day, score FROM health_daily WHERE account_id IN @ids AND day IN @days",
-                new { ids = chunk, days }, cancellationToken: cancellationToken)))
+                $"SELECT account_id, day, score FROM health_daily WHERE account_id IN {dialect.InList("@ids")} AND day IN @days",
+                new { ids = dialect.Keys(chunk), days }, cancellationToken: cancellationToken)))
             {
                 result[(accountId, (int)day)] = (int?)score;
             }
@@ -280,7 +280,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         foreach (var chunk in accountIds.Chunk(500))
         {
             count += await connection.ExecuteAsync(new CommandDefinition(
-                sql + " WHERE account_id IN @ids", new { fromDay, ids = chunk }, cancellationToken: cancellationToken));
+                sql + $" WHERE account_id IN {dialect.InList("@ids")}", new { fromDay, ids = dialect.Keys(chunk) }, cancellationToken: cancellationToken));
         }
 
         return count;
