@@ -48,17 +48,19 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     /// without it every round would scan again, in key order, all the accounts scored before (quadratic in a
     /// full rescore of a large book).
     /// </remarks>
+    /// <summary>Whether any account is stale (never scored, or scored before @today): two seeks in the health_day index.</summary>
+    internal const string AnyStaleSql = """
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE health_day IS NULL)
+                      OR EXISTS (SELECT 1 FROM accounts WHERE health_day < @today) THEN 1 ELSE 0 END
+        """;
+
     public async Task<IReadOnlyList<ScoringWork>> DueAsync(int today, int oldestDay, int limit, string? after, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // Stale accounts (a new UTC day, or never scored) are searched in key order only when the health_day index
         // says there are any; otherwise only the changed accounts are read, through their partial index. Without
         // this, every idle poll of a large book read the whole accounts table.
-        var anyStale = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            """
-            SELECT CASE WHEN EXISTS (SELECT 1 FROM accounts WHERE health_day IS NULL)
-                          OR EXISTS (SELECT 1 FROM accounts WHERE health_day < @today) THEN 1 ELSE 0 END
-            """, new { today }, cancellationToken: cancellationToken)) == 1;
+        var anyStale = await connection.ExecuteScalarAsync<int>(new CommandDefinition(AnyStaleSql, new { today }, cancellationToken: cancellationToken)) == 1;
         var columns = """
             account_id AS AccountId, usage_changed_from_day AS ChangedFrom, health_day AS HealthDay,
             dirty_version AS DirtyVersion, first_event_at AS FirstEventAt, contract_start AS ContractStart

@@ -23,6 +23,7 @@ public sealed class SqlServerDialectTests
         yield return new TestCaseData(SqlServerUsageStore.PurgeSlice).SetName("TSql_PurgeSlice_Parses");
         yield return new TestCaseData(HealthScoring.Service.Health.ScorerLease.Acquire).SetName("TSql_ScorerLeaseAcquire_Parses");
         yield return new TestCaseData(HealthScoring.Service.Health.ScorerLease.Release).SetName("TSql_ScorerLeaseRelease_Parses");
+        yield return new TestCaseData(HealthScoring.Service.Health.HealthRepository.AnyStaleSql).SetName("TSql_ScorerAnyStale_Parses");
     }
 
     [TestCaseSource(nameof(Statements))]
