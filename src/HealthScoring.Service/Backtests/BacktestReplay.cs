@@ -18,7 +18,7 @@ internal sealed record BacktestPeriod(int FromDay, int ToDay, int HorizonDays, i
     public int EvaluationDays => ToDay < FromDay ? 0 : (ToDay - FromDay) / StepDays + 1;
 }
 
-/// <summary>A replay's backtest and, when asked for, one calibration sample per observation.</summary>
+/// <summary>A replay's backtest and, when asked for, its calibration samples (see <see cref="BacktestReplay.RunAsync"/>).</summary>
 internal sealed record ReplayOutcome(BacktestResult Backtest, IReadOnlyList<CalibrationSample> Samples);
 
 /// <summary>
