@@ -231,14 +231,19 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     /// </summary>
     public async Task<StoredHealth?> StoredAsync(string accountId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition(
-            """
-            SELECT health_day AS HealthDay, health_json AS Json, health_computed_at AS ComputedAt,
-                   override_score AS OverrideScore, override_band AS OverrideBand, override_reason AS OverrideReason,
-                   override_expires_at AS OverrideExpiresAt, override_set_by AS OverrideSetBy, override_set_at AS OverrideSetAt
-            FROM accounts WHERE account_id = @accountId
-            """, new { accountId }, cancellationToken: cancellationToken));
+        // The hottest read of the service (GET .../health): on SQLite a kept prepared statement, elsewhere Dapper.
+        StoredRow? row;
+        if (db is SqliteStoreDataSource sqlite)
+        {
+            row = await sqlite.ReadPreparedAsync(StoredSqlPositional, [accountId], StoredRow.Read, cancellationToken);
+        }
+        else
+        {
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(StoredSql, new { accountId }, cancellationToken: cancellationToken));
+            row = StoredRow.Read(reader);
+        }
+
         if (row is null)
         {
             return null;
@@ -251,6 +256,14 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             : null;
         return new StoredHealth((int?)row.HealthDay, row.Json, row.ComputedAt ?? 0, active);
     }
+
+    private const string StoredSql = """
+        SELECT health_day, health_json, health_computed_at, override_score, override_band, override_reason,
+               override_expires_at, override_set_by, override_set_at
+        FROM accounts WHERE account_id = @accountId
+        """;
+
+    private static readonly string StoredSqlPositional = StoredSql.Replace("@accountId", "@p0", StringComparison.Ordinal);
 
     public async Task<IReadOnlyList<SnapshotRow>> HistoryAsync(string accountId, int fromDay, int toDay, CancellationToken cancellationToken)
     {
@@ -329,6 +342,23 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         public long? OverrideExpiresAt { get; init; }
         public string? OverrideSetBy { get; init; }
         public long? OverrideSetAt { get; init; }
+
+        /// <summary>The first row of <see cref="StoredSql"/>'s columns, by position; null without one.</summary>
+        public static StoredRow? Read(DbDataReader reader)
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            long? Long(int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            return new StoredRow
+            {
+                HealthDay = Long(0), Json = Text(1), ComputedAt = Long(2), OverrideScore = Long(3), OverrideBand = Text(4),
+                OverrideReason = Text(5), OverrideExpiresAt = Long(6), OverrideSetBy = Text(7), OverrideSetAt = Long(8),
+            };
+        }
     }
 
     private sealed class DueRow
