@@ -47,10 +47,10 @@ internal sealed class TestStore : IAsyncDisposable
             var file = Path.Combine(ServiceProcess.NewDataDirectory(), "contract.db");
             var options = new StorageOptions { Provider = provider, ConnectionString = $"Data Source={file}" };
             var db = new SqliteStoreDataSource(options.ConnectionString, "Full");
-            store = new TestStore(provider, db, options, () => new SqliteUsageStore(db), () =>
+            store = new TestStore(provider, db, options, () => new SqliteUsageStore(db), async () =>
             {
+                await db.DisposeAsync(); // closes the connections kept for prepared reads
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                return Task.CompletedTask;
             });
         }
         else
