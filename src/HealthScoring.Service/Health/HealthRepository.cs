@@ -351,7 +351,8 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
                 return null;
             }
 
-            long? Long(int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
+            // By value, not GetInt64: SQL Server's reader refuses GetInt64 on an INT column (health_day, override_score).
+            long? Long(int i) => reader.IsDBNull(i) ? null : Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             return new StoredRow
             {
