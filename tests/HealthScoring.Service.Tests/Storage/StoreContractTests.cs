@@ -332,4 +332,38 @@ public sealed class StoreContractTests(string providerName)
         Assert.That(await hooks.DeleteAsync("h", CancellationToken.None), Is.True);
         Assert.That(await hooks.DeliveriesAsync("h", null, null, 100, CancellationToken.None), Is.Empty);
     }
+
+    /// <summary>
+    /// The stored health document with its override (GET .../health's read: a kept prepared statement on SQLite,
+    /// a plain reader on SQL Server, whose INT columns must still convert), and the scorer's stale check.
+    /// </summary>
+    [Test]
+    public async Task StoredHealth_WithItsOverride_AndTheStaleCheck()
+    {
+        var health = new HealthRepository(_store.Db, new SqlDialect(provider));
+        var expires = Now.AddDays(1).ToUnixTimeMilliseconds();
+        await using (var connection = await _store.Db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO accounts (account_id, created_at, updated_at, health_day, health_json, health_computed_at,
+                                      override_score, override_band, override_reason, override_expires_at, override_set_by, override_set_at)
+                VALUES ('sh', 0, 0, 20500, '{"score":42}', 1234, 80, 'green', 'exec sponsor engaged', @expires, 'csm', 999)
+                """, new { expires });
+        }
+
+        var stored = await health.StoredAsync("sh", Now, CancellationToken.None);
+        var expired = await health.StoredAsync("sh", DateTimeOffset.FromUnixTimeMilliseconds(expires).AddSeconds(1), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((stored?.Day, stored?.Json, stored?.ComputedAt), Is.EqualTo(((int?)20500, "{\"score\":42}", 1234L)));
+            Assert.That((stored?.Override?.Score, stored?.Override?.Band, stored?.Override?.Reason), Is.EqualTo(((int?)80, "green", "exec sponsor engaged")));
+            Assert.That(expired?.Override, Is.Null, "an expired override no longer counts");
+        });
+
+        // Scored through day 20500: stale on day 20501, not on 20500 (the idle poll's index question).
+        Assert.That(await health.DueAsync(20500, 0, 10, CancellationToken.None), Is.Empty);
+        Assert.That((await health.DueAsync(20501, 0, 10, CancellationToken.None)).Select(w => w.AccountId), Is.EqualTo(new[] { "sh" }));
+    }
 }
