@@ -267,7 +267,8 @@ internal sealed class BacktestReplay(DbDataSource db, SqlDialect dialect, Health
 
         var churn = facts.ChurnedOn;
         // A stable (not per-process randomised) hash: which observations are sampled is the same on every run.
-        var accountSalt = (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(facts.AccountId)), 0) % 1_000_000);
+        var accountSalt = samples is null ? 0
+            : (int)(BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(facts.AccountId)), 0) % 1_000_000);
         var from = UtcDay.ToDate(period.FromDay);
         var to = UtcDay.ToDate(period.ToDay);
         // Churns the period can see: after its first day, at most a horizon after its last.

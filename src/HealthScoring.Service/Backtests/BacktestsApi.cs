@@ -99,46 +99,45 @@ internal static class BacktestsApi
         return routes;
     }
 
-    private static async Task<IResult> BacktestAsync(
-        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
+    private static Task<IResult> BacktestAsync(
+        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, request, scorecards, replay, clock, calibrating: false, cancellationToken);
-        if (job is null)
+        return RunAsync(id, request, scorecards, replay, clock, calibrating: false, async job =>
         {
-            return error!;
-        }
-
-        using var gate = await replay.EnterAsync(cancellationToken);
-        if (!gate.Entered)
-        {
-            return Busy(response);
-        }
-
-        var result = job.Reference.Scores == Stored
-            ? await replay.RunStoredAsync(job.Card, job.Period, job.Accounts, cancellationToken)
-            : (await replay.RunAsync(job.Card, job.Period, job.Accounts, withSamples: false, cancellationToken)).Backtest;
-        return TypedResults.Ok(BacktestResponse.From(job.Reference, job.View, result, stopwatch.ElapsedMilliseconds));
+            var result = job.Reference.Scores == Stored
+                ? await replay.RunStoredAsync(job.Card, job.Period, job.Accounts, cancellationToken)
+                : (await replay.RunAsync(job.Card, job.Period, job.Accounts, withSamples: false, cancellationToken)).Backtest;
+            return TypedResults.Ok(BacktestResponse.From(job.Reference, job.View, result, stopwatch.ElapsedMilliseconds));
+        }, cancellationToken);
     }
 
-    private static async Task<IResult> CalibrateAsync(
-        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
+    private static Task<IResult> CalibrateAsync(
+        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var (job, error) = await PrepareAsync(id, request, scorecards, replay, clock, calibrating: true, cancellationToken);
+        return RunAsync(id, request, scorecards, replay, clock, calibrating: true, job => CalibrateJobAsync(job, replay, stopwatch, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Checks the request, then runs <paramref name="run"/> unless another backtest or calibration is running.</summary>
+    private static async Task<IResult> RunAsync(
+        string id, HttpRequest request, ScorecardRepository scorecards, BacktestReplay replay, TimeProvider clock, bool calibrating,
+        Func<Job, Task<IResult>> run, CancellationToken cancellationToken)
+    {
+        var (job, error) = await PrepareAsync(id, request, scorecards, replay, clock, calibrating, cancellationToken);
         if (job is null)
         {
             return error!;
         }
 
         using var gate = await replay.EnterAsync(cancellationToken);
-        if (!gate.Entered)
-        {
-            return Busy(response);
-        }
+        return gate.Entered ? await run(job) : Busy(request.HttpContext.Response);
+    }
 
-        var holdOut = job.Accounts.Where(IsHeldOut).ToList();
-        var training = job.Accounts.Where(a => !IsHeldOut(a)).ToList();
+    private static async Task<IResult> CalibrateJobAsync(Job job, BacktestReplay replay, Stopwatch stopwatch, CancellationToken cancellationToken)
+    {
+        var split = job.Accounts.ToLookup(IsHeldOut);
+        var (holdOut, training) = (split[true].ToList(), split[false].ToList());
         var fit = await replay.RunAsync(job.Card, job.Period, training, withSamples: true, cancellationToken);
         var churned = fit.Samples.Count(s => s.Churned);
         if (churned == 0 || churned == fit.Samples.Count)
