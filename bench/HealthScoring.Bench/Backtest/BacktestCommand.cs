@@ -33,10 +33,7 @@ internal static class BacktestCommand
         var databasePath = Path.Combine(directory, "healthscoring.db");
         try
         {
-            var options = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
-            var db = new SqliteStoreDataSource(options.ConnectionString, "Full");
-            await new MigrationRunner(db, options, NullLogger<MigrationRunner>.Instance).RunAsync(cancellationToken);
-            await new ScorecardRepository(db, new SqlDialect(StoreProvider.Sqlite), TimeProvider.System).EnsureAsync(cancellationToken);
+            var db = await BenchStore.CreateAsync(databasePath, withDefaultScorecard: true, cancellationToken);
 
             // History: the evaluation days, the horizon after them, and a month of look-back before them.
             var historyDays = days + HorizonDays + 31;

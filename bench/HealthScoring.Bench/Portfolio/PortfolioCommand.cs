@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using HealthScoring.Bench.Phases;
 using HealthScoring.Bench.Processes;
 using HealthScoring.Bench.Report;
 using HealthScoring.Service.Ingestion;
@@ -30,9 +31,7 @@ internal static class PortfolioCommand
         var databasePath = Path.Combine(directory, "healthscoring.db");
         try
         {
-            var options = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
-            var db = new SqliteStoreDataSource(options.ConnectionString, "Full");
-            await new MigrationRunner(db, options, NullLogger<MigrationRunner>.Instance).RunAsync(cancellationToken);
+            var db = await BenchStore.CreateAsync(databasePath, withDefaultScorecard: false, cancellationToken);
             Progress.Say($"generating {accounts:N0} accounts over {months} monthly cohorts ...");
             var (changes, flags) = Generate(databasePath, accounts, months);
             Progress.Say($"  {changes:N0} MRR/status changes, {flags:N0} active flags");

@@ -31,11 +31,8 @@ internal static partial class ScoringCommand
         var databasePath = Path.Combine(directory, "healthscoring.db");
         try
         {
-            var options = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
-            var db = new SqliteStoreDataSource(options.ConnectionString, "Full");
-            await new MigrationRunner(db, options, NullLogger<MigrationRunner>.Instance).RunAsync(cancellationToken);
+            var db = await BenchStore.CreateAsync(databasePath, withDefaultScorecard: true, cancellationToken);
             var dialect = new SqlDialect(StoreProvider.Sqlite);
-            await new ScorecardRepository(db, dialect, TimeProvider.System).EnsureAsync(cancellationToken);
 
             Progress.Say($"generating {accounts:N0} accounts x {days} days ...");
             var generate = Stopwatch.StartNew();

@@ -208,7 +208,8 @@ internal static class BacktestsApi
 
         // Evaluation days fall on the step grid from 'from'; the last one on or before lastDay.
         var period = new BacktestPeriod(fromDay, lastDay - (lastDay - fromDay) % request.StepDays, request.HorizonDays, request.StepDays);
-        var live = (await scorecards.GetAsync(id, null, cancellationToken))!.Scorecard.Version == found.Scorecard.Version;
+        // Without a version the current one was read: live by definition; with one, compare with the current.
+        var live = request.Version is null || (await scorecards.GetAsync(id, null, cancellationToken))!.Scorecard.Version == found.Scorecard.Version;
         // The live version's own snapshots are read as stored; anything else (or a calibration, which needs the raw
         // measure values) is replayed over the aggregates for the accounts the scorecard's rule matches.
         var scores = live && !request.Replay && !calibrating ? Stored : Replayed;
