@@ -17,6 +17,9 @@ internal sealed record ScoredAccount(
     ScoringWork Work, IReadOnlyList<HealthResult> Days, IReadOnlyList<RiskEpisode> Flags, IReadOnlyList<StoredFlag> StoredFlags, string? PreviousBand)
 {
     public static ScoredAccount Empty(ScoringWork work) => new(work, [], [], [], null);
+
+    /// <summary>The usage snapshot to keep (UsageSnapshot), with the change counter of its load; null when the usage came from one.</summary>
+    public (byte[] Data, long DirtyVersion)? UsageSnapshot { get; init; }
 }
 
 /// <summary>
@@ -36,13 +39,32 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
         };
         var inputs = await health.LoadManyAsync(work.Select(w => w.AccountId).ToList(), plan, cancellationToken);
 
+        var today = Plan(scorecards, toDay, toDay);
         var scored = new ScoredAccount[work.Count];
         Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
         {
             var w = work[i];
-            scored[i] = inputs.TryGetValue(w.AccountId, out var input) ? ScoreDays(scorecards, input, w, toDay) : ScoredAccount.Empty(w);
+            scored[i] = inputs.TryGetValue(w.AccountId, out var input)
+                ? ScoreDays(scorecards, input, w, toDay) with { UsageSnapshot = SnapshotOf(input, today) }
+                : ScoredAccount.Empty(w);
         });
         return scored;
+    }
+
+    /// <summary>
+    /// The usage read from the rows, cut to what scoring <paramref name="today"/>'s day reads: the next day's
+    /// rescore takes it from there while the account receives nothing (see UsageSnapshot).
+    /// </summary>
+    internal static (byte[] Data, long DirtyVersion)? SnapshotOf(ScoringInputs inputs, UsageLoadPlan today)
+    {
+        if (inputs.LoadedFrom is not { Plan.FoldOtherNames: true } load || load.Plan.ToDay != today.ToDay)
+        {
+            return null;
+        }
+
+        var usage = UsageSnapshot.Trim(inputs.Usage, today.FullFrom, today.NamedFrom, load.Names, inputs.Usage.FirstSeen);
+        return (UsageSnapshot.Encode(new UsageSnapshotHeader(today.FullFrom, today.NamedFrom, today.ToDay, load.Names, load.Plan.WithFirstSeen), usage),
+            inputs.DirtyVersion);
     }
 
     /// <summary>One account as of one day, computed on demand (not stored).</summary>

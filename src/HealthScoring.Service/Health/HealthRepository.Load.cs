@@ -78,112 +78,175 @@ internal sealed partial class HealthRepository
     private static async Task LoadChunkAsync(
         DbConnection connection, SqlDialect dialect, string[] chunk, UsageLoadPlan plan, Dictionary<string, ScoringInputs> result, CancellationToken cancellationToken)
     {
-        var ids = dialect.Keys(chunk);
+        var allIds = dialect.Keys(chunk);
         var inIds = dialect.InList("@ids");
+        // With each account, its usage snapshot if no usage arrived since it was taken (same change counter).
         var facts = (await connection.QueryAsync<FactsRow>(new CommandDefinition(
             $"""
-            SELECT account_id AS AccountId, segment AS Segment, plan_name AS PlanName, seats_purchased AS SeatsPurchased,
-                   contract_start AS ContractStart, renewal_date AS RenewalDate, first_event_at AS FirstEventAt,
-                   goals_json AS GoalsJson, dirty_version AS DirtyVersion, champion_user_id AS ChampionUserId,
-                   status AS Status, churned_at AS ChurnedAt, band AS Band
-            FROM accounts WHERE account_id IN {inIds}
-            """, new { ids }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
+            SELECT a.account_id AS AccountId, a.segment AS Segment, a.plan_name AS PlanName, a.seats_purchased AS SeatsPurchased,
+                   a.contract_start AS ContractStart, a.renewal_date AS RenewalDate, a.first_event_at AS FirstEventAt,
+                   a.goals_json AS GoalsJson, a.dirty_version AS DirtyVersion, a.champion_user_id AS ChampionUserId,
+                   a.status AS Status, a.churned_at AS ChurnedAt, a.band AS Band, {(plan.FoldOtherNames ? "s.data" : "NULL")} AS Snapshot
+            FROM accounts a LEFT JOIN usage_snapshots s ON s.account_id = a.account_id AND s.dirty_version = a.dirty_version
+            WHERE a.account_id IN {inIds}
+            """, new { ids = allIds }, cancellationToken: cancellationToken))).Select(r => (Row: r, Facts: r.ToFacts())).ToList();
+
+        // Accounts whose snapshot covers this load take their usage from it; the others read their rows.
+        var fromSnapshot = new Dictionary<string, UsageHistory>(StringComparer.Ordinal);
+        foreach (var (row, accountFacts) in facts)
+        {
+            if (row.Snapshot is { } data && UsageSnapshot.Decode(data) is { } snapshot
+                && UsageSnapshot.For(snapshot.Header, snapshot.Usage, plan.FullFrom, plan.NamedFrom, plan.ToDay,
+                    plan.GoalNames ? plan.EventNames.Concat(accountFacts.Goals.Select(g => g.Metric)) : plan.EventNames, plan.WithFirstSeen) is { } usageNow)
+            {
+                fromSnapshot[row.AccountId] = usageNow;
+            }
+        }
+
+        var fresh = facts.Where(f => !fromSnapshot.ContainsKey(f.Row.AccountId)).ToList();
+        var ids = dialect.Keys(fresh.Select(f => f.Row.AccountId).ToList());
 
         // Event names some measure reads by name: their rows are loaded as they are; every other event name of
         // a day is folded into one entry (OtherEvents) with the day's remaining events and quantity, which is all
         // any measure reads of them. Reading rows into .NET is what costs, and this makes it one row per day.
         var eventNames = plan.EventNames
-            .Union(plan.GoalNames ? facts.SelectMany(f => f.Facts.Goals.Select(g => g.Metric)) : [], StringComparer.Ordinal).ToArray();
+            .Union(plan.GoalNames ? fresh.SelectMany(f => f.Facts.Goals.Select(g => g.Metric)) : [], StringComparer.Ordinal).ToArray();
+        var loadedNames = new HashSet<string>(eventNames, StringComparer.Ordinal);
         var (count, quantity) = eventNames.Length == 0
             ? ("u.event_count", "u.quantity")
             : ("CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.event_count END", "CASE WHEN u.event_name IN @eventNames THEN 0 ELSE u.quantity END");
         var range = new { ids, plan.FullFrom, plan.NamedFrom, plan.ToDay, eventNames };
         var usage = new Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>>(StringComparer.Ordinal);
 
-        if (!plan.FoldOtherNames)
-        {
-            await ReadNamedAsync(connection, usage, new CommandDefinition(
-                $"SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
-                range, cancellationToken: cancellationToken));
-        }
-        else
-        {
-            await ReadDaysAsync(connection, usage, new CommandDefinition(
-                $"""
-                SELECT u.account_id, u.day, SUM({count}), SUM({quantity})
-                FROM usage_daily u
-                WHERE u.account_id IN {inIds} AND u.day >= @FullFrom AND u.day <= @ToDay
-                GROUP BY u.account_id, u.day
-                """, range, cancellationToken: cancellationToken));
-        }
-
-        if (plan.NamedFrom < plan.FullFrom)
-        {
-            // Each account's last day with usage before the full range: one index seek per account. (Scalar
-            // subqueries, not a join with GROUP BY: with one, SQLite scans every row of the account.)
-            await ReadDaysAsync(connection, usage, new CommandDefinition(
-                $"""
-                SELECT l.account_id, l.last_day,
-                       (SELECT SUM({count}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day),
-                       (SELECT SUM({quantity}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day)
-                FROM (SELECT a.account_id,
-                             (SELECT MAX(m.day) FROM usage_daily m
-                              WHERE m.account_id = a.account_id AND m.day >= @NamedFrom AND m.day < @FullFrom) AS last_day
-                      FROM accounts a WHERE a.account_id IN {inIds}) l
-                WHERE l.last_day IS NOT NULL
-                """, range, cancellationToken: cancellationToken));
-        }
-
-        if (eventNames.Length > 0)
-        {
-            await ReadNamedAsync(connection, usage, new CommandDefinition(
-                $"""
-                SELECT account_id, day, event_name, event_count, quantity FROM usage_daily
-                WHERE account_id IN {inIds} AND day >= @NamedFrom AND day <= @NamedTo AND event_name IN @eventNames
-                """, new { ids, plan.NamedFrom, NamedTo = plan.FoldOtherNames ? plan.ToDay : plan.FullFrom - 1, eventNames },
-                cancellationToken: cancellationToken));
-        }
-
-        // Users only on days with usage (as before): no measure reads a day without events.
         var users = new Dictionary<string, Dictionary<int, List<string>>>(StringComparer.Ordinal);
-        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
-            range, cancellationToken: cancellationToken)))
+        var firstSeen = new Dictionary<string, Dictionary<string, DateOnly>>(StringComparer.Ordinal);
+        if (fresh.Count > 0)
         {
-            Dictionary<int, List<string>>? days = null;
-            string? account = null;
-            while (await reader.ReadAsync(cancellationToken))
+            if (!plan.FoldOtherNames)
             {
-                var id = reader.GetString(0);
-                if (id != account)
-                {
-                    account = id;
-                    days = users.TryGetValue(id, out var d) ? d : users[id] = [];
-                }
+                await ReadNamedAsync(connection, usage, new CommandDefinition(
+                    $"SELECT account_id, day, event_name, event_count, quantity FROM usage_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
+                    range, cancellationToken: cancellationToken));
+            }
+            else
+            {
+                await ReadDaysAsync(connection, usage, new CommandDefinition(
+                    $"""
+                    SELECT u.account_id, u.day, SUM({count}), SUM({quantity})
+                    FROM usage_daily u
+                    WHERE u.account_id IN {inIds} AND u.day >= @FullFrom AND u.day <= @ToDay
+                    GROUP BY u.account_id, u.day
+                    """, range, cancellationToken: cancellationToken));
+            }
 
-                var day = reader.GetInt32(1);
-                (days!.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
+            if (plan.NamedFrom < plan.FullFrom)
+            {
+                // Each account's last day with usage before the full range: one index seek per account. (Scalar
+                // subqueries, not a join with GROUP BY: with one, SQLite scans every row of the account.)
+                await ReadDaysAsync(connection, usage, new CommandDefinition(
+                    $"""
+                    SELECT l.account_id, l.last_day,
+                           (SELECT SUM({count}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day),
+                           (SELECT SUM({quantity}) FROM usage_daily u WHERE u.account_id = l.account_id AND u.day = l.last_day)
+                    FROM (SELECT a.account_id,
+                                 (SELECT MAX(m.day) FROM usage_daily m
+                                  WHERE m.account_id = a.account_id AND m.day >= @NamedFrom AND m.day < @FullFrom) AS last_day
+                          FROM accounts a WHERE a.account_id IN {inIds}) l
+                    WHERE l.last_day IS NOT NULL
+                    """, range, cancellationToken: cancellationToken));
+            }
+
+            if (eventNames.Length > 0)
+            {
+                await ReadNamedAsync(connection, usage, new CommandDefinition(
+                    $"""
+                    SELECT account_id, day, event_name, event_count, quantity FROM usage_daily
+                    WHERE account_id IN {inIds} AND day >= @NamedFrom AND day <= @NamedTo AND event_name IN @eventNames
+                    """, new { ids, plan.NamedFrom, NamedTo = plan.FoldOtherNames ? plan.ToDay : plan.FullFrom - 1, eventNames },
+                    cancellationToken: cancellationToken));
+            }
+
+            // Users only on days with usage (as before): no measure reads a day without events.
+            if (dialect.Provider == StoreProvider.Sqlite)
+            {
+                // One row per account, its (day, user) pairs packed into one text: reading a row costs far more in the
+                // provider than SQLite takes to build it (user ids hold no whitespace: EventValidator).
+                await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                    $"""
+                    SELECT account_id, group_concat(day || ' ' || user_id, ' ') FROM active_users_daily
+                    WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay GROUP BY account_id
+                    """,
+                    range, cancellationToken: cancellationToken));
+                var names = new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var days = users[reader.GetString(0)] = [];
+                    PackedRows.ReadUsers(reader.GetString(1), days, names);
+                }
+            }
+            else
+            {
+                await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                    $"SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
+                    range, cancellationToken: cancellationToken));
+                Dictionary<int, List<string>>? days = null;
+                string? account = null;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var id = reader.GetString(0);
+                    if (id != account)
+                    {
+                        account = id;
+                        days = users.TryGetValue(id, out var d) ? d : users[id] = [];
+                    }
+
+                    var day = reader.GetInt32(1);
+                    (days!.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
+                }
+            }
+
+            if (plan.WithFirstSeen)
+            {
+                foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
+                    $"SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN {inIds} GROUP BY account_id, event_name",
+                    new { ids }, cancellationToken: cancellationToken)))
+                {
+                    (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
+                }
             }
         }
 
-        var firstSeen = new Dictionary<string, Dictionary<string, DateOnly>>(StringComparer.Ordinal);
-        if (plan.WithFirstSeen)
+        UsageHistory FreshHistory(string accountId)
         {
-            foreach (var (account, name, day) in await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
-                $"SELECT account_id, event_name, MIN(day) FROM usage_daily WHERE account_id IN {inIds} GROUP BY account_id, event_name",
-                new { ids }, cancellationToken: cancellationToken)))
-            {
-                (firstSeen.TryGetValue(account, out var f) ? f : firstSeen[account] = new(StringComparer.Ordinal))[name] = UtcDay.ToDate((int)day);
-            }
+            var accountUsers = users.GetValueOrDefault(accountId);
+            var days = usage.GetValueOrDefault(accountId)?.Select(d => new UsageDay(
+                UtcDay.ToDate(d.Key), d.Value, (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
+            // First-seen days are read only by onboarding milestones: without any configured, skip deriving them.
+            var seen = plan.WithFirstSeen ? firstSeen.GetValueOrDefault(accountId) ?? NoFirstSeen : NoFirstSeen;
+            return new UsageHistory(days, seen);
         }
 
         var earlierScores = new Dictionary<string, Dictionary<int, int?>>(StringComparer.Ordinal);
-        if (plan.ScoresFrom <= plan.ScoresTo)
+        if (plan.ScoresFrom <= plan.ScoresTo && dialect.Provider == StoreProvider.Sqlite)
+        {
+            // 14 rows per account in a full rescore: packed into one per account, as the users are.
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                $"""
+                SELECT account_id, group_concat(day || ' ' || COALESCE(score, '-'), ' ') FROM health_daily
+                WHERE account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo GROUP BY account_id
+                """,
+                new { ids = allIds, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                PackedRows.ReadScores(reader.GetString(1), earlierScores[reader.GetString(0)] = []);
+            }
+        }
+        else if (plan.ScoresFrom <= plan.ScoresTo)
         {
             // A plain reader: 14 rows per account in a full rescore, where per-row mapping would show.
             await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
                 $"SELECT account_id, day, score FROM health_daily WHERE account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo",
-                new { ids, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
+                new { ids = allIds, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
             Dictionary<int, int?>? days = null;
             string? account = null;
             while (await reader.ReadAsync(cancellationToken))
@@ -204,7 +267,7 @@ internal sealed partial class HealthRepository
         {
             foreach (var flag in await connection.QueryAsync<StoredFlag>(new CommandDefinition(
                 $"SELECT {StoredFlag.Columns} FROM risk_flags WHERE account_id IN {inIds} AND (cleared_day IS NULL OR cleared_day >= @flagsFrom)",
-                new { ids, flagsFrom }, cancellationToken: cancellationToken)))
+                new { ids = allIds, flagsFrom }, cancellationToken: cancellationToken)))
             {
                 (flags.TryGetValue(flag.AccountId, out var list) ? list : flags[flag.AccountId] = []).Add(flag);
             }
@@ -212,13 +275,11 @@ internal sealed partial class HealthRepository
 
         foreach (var (row, accountFacts) in facts)
         {
-            var accountUsers = users.GetValueOrDefault(row.AccountId);
-            var days = usage.GetValueOrDefault(row.AccountId)?.Select(d => new UsageDay(
-                UtcDay.ToDate(d.Key), d.Value, (IReadOnlyCollection<string>?)accountUsers?.GetValueOrDefault(d.Key) ?? [])) ?? [];
-            // First-seen days are read only by onboarding milestones: without any configured, skip deriving them.
-            var seen = plan.WithFirstSeen ? firstSeen.GetValueOrDefault(row.AccountId) ?? NoFirstSeen : NoFirstSeen;
-            result[row.AccountId] = new ScoringInputs(accountFacts, new UsageHistory(days, seen), row.DirtyVersion)
+            var snapshot = fromSnapshot.GetValueOrDefault(row.AccountId);
+            var history = snapshot ?? FreshHistory(row.AccountId);
+            result[row.AccountId] = new ScoringInputs(accountFacts, history, row.DirtyVersion)
             {
+                LoadedFrom = snapshot is null ? new UsageLoad(plan, loadedNames) : null,
                 EarlierScores = earlierScores.GetValueOrDefault(row.AccountId) ?? NoScores,
                 Flags = flags.GetValueOrDefault(row.AccountId) ?? [],
                 Band = row.Band,
@@ -302,6 +363,8 @@ internal sealed partial class HealthRepository
         public string? Status { get; init; }
         public long? ChurnedAt { get; init; }
         public string? Band { get; init; }
+
+        public byte[]? Snapshot { get; init; }
 
         public AccountFacts ToFacts() => new()
         {

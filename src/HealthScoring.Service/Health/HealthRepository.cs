@@ -11,8 +11,11 @@ using HealthScoring.Service.Webhooks;
 
 namespace HealthScoring.Service.Health;
 
-/// <summary>An account due for scoring: which days, and the change counter seen when it was picked.</summary>
-internal sealed record ScoringWork(string AccountId, int FromDay, long DirtyVersion);
+/// <summary>
+/// An account due for scoring: which days, and the change counter seen when it was picked; <paramref name="ScoredThrough"/>
+/// is the last day it has stored snapshots for (none after it), when known.
+/// </summary>
+internal sealed record ScoringWork(string AccountId, int FromDay, long DirtyVersion, int? ScoredThrough = null);
 
 /// <summary>
 /// What scoring needs of one account: CRM facts and daily usage over the look-back; for the risk rules, the stored
@@ -25,7 +28,13 @@ internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, lon
     public IReadOnlyList<StoredFlag> Flags { get; init; } = [];
 
     public string? Band { get; init; }
+
+    /// <summary>How <see cref="Usage"/> was read from the rows (the scorer keeps a snapshot of it); null when it came from a snapshot.</summary>
+    public UsageLoad? LoadedFrom { get; init; }
 }
+
+/// <summary>A usage load from the rows: its plan, and the event names read by name (the plan's and the accounts' goal metrics).</summary>
+internal sealed record UsageLoad(UsageLoadPlan Plan, IReadOnlySet<string> Names);
 
 /// <summary>An account's stored current health: the day it is for, the stored document, and the active override.</summary>
 internal sealed record StoredHealth(int? Day, string? Json, long ComputedAt, HealthOverride? Override);
@@ -84,13 +93,14 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         {
             var firstDay = Math.Min(r.FirstEventAt is { } f ? UtcDay.Of(DateTimeOffset.FromUnixTimeMilliseconds(f)) : today, (int?)r.ContractStart ?? today);
             var from = Math.Min(r.ChangedFrom is { } c ? (int)c : today, r.HealthDay is { } h ? (int)h + 1 : firstDay);
-            return new ScoringWork(r.AccountId, Math.Clamp(from, oldestDay, today), r.DirtyVersion);
+            return new ScoringWork(r.AccountId, Math.Clamp(from, oldestDay, today), r.DirtyVersion, (int?)r.HealthDay);
         }).ToList();
     }
 
     /// <summary>
     /// Replaces the snapshots of each account's recomputed days, sets its current health from the last of them
-    /// (stored as the ready-to-serve GET response, see <see cref="HealthDocument"/>), reconciles its risk flags,
+    /// (stored as the ready-to-serve GET response, see <see cref="HealthDocument"/>), keeps the usage it was computed
+    /// from when that was read from the rows (<see cref="UsageSnapshot"/>), reconciles its risk flags,
     /// queues the webhook deliveries those changes cause (the outbox), and clears its work flag unless it changed
     /// again meanwhile. One transaction for the whole set, with one prepared command per statement reused for
     /// every row (re-preparing per row cost more than executing).
@@ -115,10 +125,10 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var delete = Prepare(connection, transaction,
+        await using var delete = PreparedCommand.Create(connection, transaction,
             "DELETE FROM health_daily WHERE account_id = @accountId AND day >= @first",
             ("accountId", DbType.String), ("first", DbType.Int32));
-        await using var insert = Prepare(connection, transaction,
+        await using var insert = PreparedCommand.Create(connection, transaction,
             """
             INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version, measure_scores)
             VALUES (@accountId, @day, @score, @band, @deployment, @engagement, @adoption, @roi, @scorecardId, @scorecardVersion, @measureScores)
@@ -126,7 +136,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             ("accountId", DbType.String), ("day", DbType.Int32), ("score", DbType.Int32), ("band", DbType.String),
             ("deployment", DbType.Double), ("engagement", DbType.Double), ("adoption", DbType.Double), ("roi", DbType.Double),
             ("scorecardId", DbType.String), ("scorecardVersion", DbType.Int32), ("measureScores", DbType.AnsiString));
-        await using var update = Prepare(connection, transaction,
+        await using var update = PreparedCommand.Create(connection, transaction,
             """
             UPDATE accounts SET
               health_changed_at = CASE WHEN @flagsChanged = 1 OR health_day IS NULL OR COALESCE(score, -1) <> COALESCE(@score, -1)
@@ -138,25 +148,43 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             ("accountId", DbType.String), ("score", DbType.Int32), ("band", DbType.String), ("day", DbType.Int32),
             ("json", DbType.String), ("now", DbType.Int64), ("dirtyVersion", DbType.Int64), ("flagsChanged", DbType.Int32));
 
+        await using var deleteSnapshot = PreparedCommand.Create(connection, transaction,
+            "DELETE FROM usage_snapshots WHERE account_id = @accountId", ("accountId", DbType.String));
+        await using var insertSnapshot = PreparedCommand.Create(connection, transaction,
+            "INSERT INTO usage_snapshots (account_id, dirty_version, data) VALUES (@accountId, @dirtyVersion, @data)",
+            ("accountId", DbType.String), ("dirtyVersion", DbType.Int64), ("data", DbType.Binary));
+
+        await using var flagWriter = new RiskFlagWriter(connection, transaction);
         var events = new List<OutboxEvent>();
         for (var i = 0; i < saved.Count; i++)
         {
             var account = saved[i];
             var (work, days) = (account.Work, account.Days);
-            await ExecuteAsync(delete, cancellationToken, work.AccountId, UtcDay.FromDate(days[0].AsOf));
+            // A new day after the last stored one (every account when the UTC day rolls over) replaces nothing.
+            if (work.ScoredThrough is not { } through || through >= UtcDay.FromDate(days[0].AsOf))
+            {
+                await delete.ExecuteAsync(cancellationToken, work.AccountId, UtcDay.FromDate(days[0].AsOf));
+            }
+
             foreach (var day in days)
             {
-                await ExecuteAsync(insert, cancellationToken, work.AccountId, UtcDay.FromDate(day.AsOf), day.Score, BandName(day.Band),
+                await insert.ExecuteAsync(cancellationToken, work.AccountId, UtcDay.FromDate(day.AsOf), day.Score, BandName(day.Band),
                     day.DimensionScore(DimensionKeys.Deployment), day.DimensionScore(DimensionKeys.Engagement),
                     day.DimensionScore(DimensionKeys.Adoption), day.DimensionScore(DimensionKeys.Roi), day.ScorecardId, day.ScorecardVersion,
                     MeasureScores.Encode(day));
             }
 
-            var flagsChanged = await RiskFlagWriter.SaveAsync(connection, transaction, account, today, nowMs, events, cancellationToken);
+            var flagsChanged = await flagWriter.SaveAsync(account, today, nowMs, events, cancellationToken);
             var last = days[^1];
             var band = BandName(last.Band);
-            await ExecuteAsync(update, cancellationToken, work.AccountId, last.Score, band, UtcDay.FromDate(last.AsOf),
+            await update.ExecuteAsync(cancellationToken, work.AccountId, last.Score, band, UtcDay.FromDate(last.AsOf),
                 documents[i], nowMs, work.DirtyVersion, flagsChanged ? 1 : 0);
+            if (account.UsageSnapshot is { } snapshot)
+            {
+                await deleteSnapshot.ExecuteAsync(cancellationToken, work.AccountId);
+                await insertSnapshot.ExecuteAsync(cancellationToken, work.AccountId, snapshot.DirtyVersion, snapshot.Data);
+            }
+
             if (account.PreviousBand is { } previous && band is not null && previous != band && UtcDay.FromDate(last.AsOf) >= today)
             {
                 events.Add(OutboxEvent.BandChanged(work.AccountId, previous, band, last.Score, last.AsOf));
@@ -196,33 +224,6 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         }
 
         return result;
-    }
-
-    private static DbCommand Prepare(DbConnection connection, DbTransaction transaction, string sql, params (string Name, DbType Type)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, type) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + name;
-            parameter.DbType = type;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
-
-    /// <summary>Runs a reused command with new values, in the order its parameters were declared.</summary>
-    private static Task<int> ExecuteAsync(DbCommand command, CancellationToken cancellationToken, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-
-        return command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -1,9 +1,11 @@
+using System.Data;
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
 using HealthScoring.Scoring.Risk;
 using HealthScoring.Service.Health;
 using HealthScoring.Service.Ingestion;
+using HealthScoring.Service.Storage;
 using HealthScoring.Service.Webhooks;
 
 namespace HealthScoring.Service.Risk;
@@ -13,14 +15,40 @@ namespace HealthScoring.Service.Risk;
 /// (same id), flags the replay no longer finds are removed (their days were rescored away), new ones are inserted.
 /// Raising and clearing on a recent day yield webhook events; back-filled history does not notify about the past.
 /// </summary>
-internal static class RiskFlagWriter
+/// <remarks>One writer per save transaction: its insert and update stay prepared for every account of the round.</remarks>
+internal sealed class RiskFlagWriter(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
 {
     /// <summary>Flags raised or cleared on this many most recent days (today and yesterday) are announced by webhook.</summary>
     public const int NotifyWithinDays = 2;
 
+    private static readonly (string, DbType)[] Columns =
+    [
+        ("Id", DbType.String), ("AccountId", DbType.String), ("Type", DbType.String), ("Severity", DbType.String),
+        ("RaisedDay", DbType.Int64), ("RaisedAt", DbType.Int64), ("ClearedDay", DbType.Int64), ("ClearedAt", DbType.Int64),
+        ("Reason", DbType.String), ("EvidenceJson", DbType.String), ("now", DbType.Int64),
+    ];
+
+    private readonly DbCommand _insert = PreparedCommand.Create(connection, transaction,
+        """
+        INSERT INTO risk_flags (id, account_id, type, severity, raised_day, raised_at, cleared_day, cleared_at, reason, evidence_json, updated_at)
+        VALUES (@Id, @AccountId, @Type, @Severity, @RaisedDay, @RaisedAt, @ClearedDay, @ClearedAt, @Reason, @EvidenceJson, @now)
+        """, Columns);
+
+    private readonly DbCommand _update = PreparedCommand.Create(connection, transaction,
+        """
+        UPDATE risk_flags SET severity = @Severity, cleared_day = @ClearedDay, cleared_at = @ClearedAt, reason = @Reason,
+                              evidence_json = @EvidenceJson, updated_at = @now
+        WHERE id = @Id
+        """, Columns);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _insert.DisposeAsync();
+        await _update.DisposeAsync();
+    }
+
     /// <summary>Reconciles one account's flags; returns whether any flag appeared, disappeared or changed state.</summary>
-    public static async Task<bool> SaveAsync(
-        DbConnection connection, DbTransaction transaction, ScoredAccount account, int today, long nowMs, List<OutboxEvent> events, CancellationToken cancellationToken)
+    public async Task<bool> SaveAsync(ScoredAccount account, int today, long nowMs, List<OutboxEvent> events, CancellationToken cancellationToken)
     {
         var accountId = account.Work.AccountId;
         var fromDay = UtcDay.FromDate(account.Days[0].AsOf);
@@ -53,11 +81,7 @@ internal static class RiskFlagWriter
 
             if (before is null)
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO risk_flags (id, account_id, type, severity, raised_day, raised_at, cleared_day, cleared_at, reason, evidence_json, updated_at)
-                    VALUES (@Id, @AccountId, @Type, @Severity, @RaisedDay, @RaisedAt, @ClearedDay, @ClearedAt, @Reason, @EvidenceJson, @now)
-                    """, Parameters(flag, nowMs), transaction, cancellationToken: cancellationToken));
+                await _insert.ExecuteAsync(cancellationToken, Values(flag, nowMs));
                 changed = true;
                 if (raisedDay > today - NotifyWithinDays)
                 {
@@ -66,12 +90,7 @@ internal static class RiskFlagWriter
             }
             else if (before.Severity != flag.Severity || before.ClearedDay != clearedDay || before.Reason != flag.Reason || before.EvidenceJson != flag.EvidenceJson)
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE risk_flags SET severity = @Severity, cleared_day = @ClearedDay, cleared_at = @ClearedAt, reason = @Reason,
-                                          evidence_json = @EvidenceJson, updated_at = @now
-                    WHERE id = @Id
-                    """, Parameters(flag, nowMs), transaction, cancellationToken: cancellationToken));
+                await _update.ExecuteAsync(cancellationToken, Values(flag, nowMs));
                 changed |= before.ClearedDay != clearedDay;
             }
 
@@ -93,10 +112,9 @@ internal static class RiskFlagWriter
         return changed;
     }
 
-    private static object Parameters(StoredFlag f, long now) => new
-    {
-        f.Id, f.AccountId, f.Type, f.Severity, f.RaisedDay, f.RaisedAt, f.ClearedDay, f.ClearedAt, f.Reason, f.EvidenceJson, now,
-    };
+    /// <summary>A flag's values in the order of <see cref="Columns"/>.</summary>
+    private static object?[] Values(StoredFlag f, long now) =>
+        [f.Id, f.AccountId, f.Type, f.Severity, f.RaisedDay, f.RaisedAt, f.ClearedDay, f.ClearedAt, f.Reason, f.EvidenceJson, now];
 
     /// <summary>Today's changes carry the time they were seen; a past day's carry the start of that day.</summary>
     private static long TimeOf(long day, int today, long nowMs) =>

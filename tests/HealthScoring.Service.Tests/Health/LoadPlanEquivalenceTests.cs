@@ -17,7 +17,7 @@ namespace HealthScoring.Service.Tests.Health;
 /// </summary>
 public sealed class LoadPlanEquivalenceTests
 {
-    private static readonly DateTimeOffset Now = new(2026, 9, 30, 15, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset Now = new(2026, 9, 30, 15, 0, 0, TimeSpan.Zero);
 
     [TestCase(0)]
     [TestCase(41)]
@@ -43,14 +43,14 @@ public sealed class LoadPlanEquivalenceTests
         }
     }
 
-    private static string Score(IReadOnlyList<Scorecard> scorecards, ScoringInputs inputs, int day)
+    internal static string Score(IReadOnlyList<Scorecard> scorecards, ScoringInputs inputs, int day)
     {
         var asOf = UtcDay.ToDate(day);
         var result = ScoringEngine.Score(ScorecardSelector.Select(scorecards, inputs.Facts, asOf), inputs.Facts, inputs.Usage, asOf);
         return JsonSerializer.Serialize(result);
     }
 
-    private static List<Scorecard> Scorecards()
+    internal static List<Scorecard> Scorecards()
     {
         var shipped = DefaultScorecard.Create() with
         {
@@ -76,7 +76,7 @@ public sealed class LoadPlanEquivalenceTests
     }
 
     /// <summary>Six accounts with random usage (fractional quantities, NPS answers, idle stretches) and goals.</summary>
-    private static async Task<List<string>> SeedAsync(TestStore store)
+    internal static async Task<List<string>> SeedAsync(TestStore store)
     {
         var random = new Random(20261123);
         string[] names = ["login", "report", "export", "share", "nps", "invoice", "onboard.start", "onboard.done", "misc"];
