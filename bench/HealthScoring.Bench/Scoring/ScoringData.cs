@@ -46,15 +46,29 @@ internal static class ScoringData
         return (Count(connection, "usage_daily"), Count(connection, "active_users_daily"));
     }
 
-    /// <summary>Every account scored through yesterday: the next round rescores today (the UTC day rolled over).</summary>
-    public static void PrepareFullRescore(string databasePath, int today) =>
-        Run(databasePath, "UPDATE accounts SET health_day = @today - 1, usage_changed_from_day = NULL; DELETE FROM health_daily;", today);
+    /// <summary>
+    /// Every account scored through the day before <paramref name="day"/>, with 30 days of stored daily scores before
+    /// it (what the risk rules and the trend deltas read) and no usage snapshots: the next pass on
+    /// <paramref name="day"/> rescores every account for that day, reading all their rows.
+    /// </summary>
+    public static void PrepareFullRescore(string databasePath, int day) =>
+        Run(databasePath, """
+            UPDATE accounts SET health_day = @today - 1, usage_changed_from_day = NULL;
+            DELETE FROM health_daily;
+            DELETE FROM usage_snapshots;
+            WITH RECURSIVE d(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM d WHERE k < 30)
+            INSERT INTO health_daily (account_id, day, score, band, deployment, engagement, adoption, roi, scorecard_id, scorecard_version)
+            SELECT a.account_id, @today - d.k, 40 + (abs(a.rowid * 7 + d.k) % 50), 'yellow', NULL, 55.5, 60.25, NULL, 'default', 1
+            FROM accounts a CROSS JOIN d
+            ORDER BY 1, 2;
+            """, day);
 
     /// <summary>The first <paramref name="backfillAccounts"/> accounts never scored: the next rounds build their whole history.</summary>
     public static void PrepareBackfill(string databasePath, int today, int backfillAccounts) =>
         Run(databasePath, $"""
             UPDATE accounts SET health_day = @today, usage_changed_from_day = NULL;
             UPDATE accounts SET health_day = NULL WHERE account_id < printf('acct-%06d', {backfillAccounts});
+            DELETE FROM usage_snapshots WHERE account_id < printf('acct-%06d', {backfillAccounts});
             DELETE FROM health_daily;
             """, today);
 
