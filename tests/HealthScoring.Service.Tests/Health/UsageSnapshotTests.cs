@@ -98,12 +98,22 @@ public sealed class UsageSnapshotTests
         }
     }
 
-    /// <summary>Through the real save and load: a saved snapshot is read until an event arrives, then the rows are.</summary>
-    [Test]
-    public async Task SavedSnapshot_IsReadUntilUsageArrives()
+    /// <summary>
+    /// Through the real save and load, on both providers (SQL Server when <c>HEALTHSCORING_TEST_SQLSERVER</c> is set):
+    /// a saved snapshot is read until an event arrives, then the rows are.
+    /// </summary>
+    [TestCase("Sqlite")]
+    [TestCase("SqlServer")]
+    public async Task SavedSnapshot_IsReadUntilUsageArrives(string providerName)
     {
-        await using var store = await TestStore.CreateAsync(StoreProvider.Sqlite);
-        var dialect = new SqlDialect(StoreProvider.Sqlite);
+        var provider = Enum.Parse<StoreProvider>(providerName);
+        if (provider == StoreProvider.SqlServer && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TestStore.SqlServerVariable)))
+        {
+            Assert.Ignore($"{TestStore.SqlServerVariable} is not set: the SQL Server contract did not run.");
+        }
+
+        await using var store = await TestStore.CreateAsync(provider);
+        var dialect = new SqlDialect(provider);
         var now = LoadPlanEquivalenceTests.Now;
         var today = UtcDay.Of(now);
         var clock = new Infrastructure.FakeClock(now);
