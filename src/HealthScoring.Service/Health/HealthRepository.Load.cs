@@ -104,6 +104,8 @@ internal sealed partial class HealthRepository
         }
 
         var fresh = facts.Where(f => !fromSnapshot.ContainsKey(f.Row.AccountId)).ToList();
+        Hosting.Telemetry.UsageLoads.Add(fromSnapshot.Count, new KeyValuePair<string, object?>("source", "snapshot"));
+        Hosting.Telemetry.UsageLoads.Add(fresh.Count, new KeyValuePair<string, object?>("source", "rows"));
         var ids = dialect.Keys(fresh.Select(f => f.Row.AccountId).ToList());
 
         // Event names some measure reads by name: their rows are loaded as they are; every other event name of

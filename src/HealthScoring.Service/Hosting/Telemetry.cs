@@ -30,6 +30,8 @@ internal static class Telemetry
 
     public static readonly Counter<long> AccountsScored = Meter.CreateCounter<long>("healthscoring.scoring.accounts", "{account}", "Accounts scored");
 
+    public static readonly Counter<long> UsageLoads = Meter.CreateCounter<long>("healthscoring.scoring.usage_loads", "{account}", "Accounts whose usage scoring read, by source: snapshot or rows");
+
     public static readonly Histogram<double> ScoringRoundDuration = Meter.CreateHistogram<double>("healthscoring.scoring.round.duration", "ms", "Time of one scoring round (load, compute, save)");
 
     /// <summary>Webhook delivery attempts by outcome: delivered, failed (will retry), gave_up, postponed (circuit open).</summary>

@@ -134,8 +134,10 @@ public sealed class UsageSnapshotTests
 
         var cards = DefaultScorecard.Create();
         var nextDay = AccountScorer.Plan([cards], today + 1, today + 1);
+        using var loads = new UsageLoadCounter();
         var next = (await health.LoadManyAsync(["snap-1"], nextDay, CancellationToken.None))["snap-1"];
         Assert.That(next.LoadedFrom, Is.Null, "the next day reads the snapshot");
+        Assert.That(loads.Snapshot, Is.GreaterThanOrEqualTo(1), "counted in healthscoring.scoring.usage_loads");
         Assert.That(next.Usage.Days.Sum(d => d.Events), Is.EqualTo(2));
         var rescored = await scorer.ScoreAsync([new ScoringWork("snap-1", today + 1, next.DirtyVersion)], today + 1, CancellationToken.None);
         Assert.That(rescored.Single().UsageSnapshot, Is.Null, "from a snapshot: nothing new to keep");
@@ -146,6 +148,39 @@ public sealed class UsageSnapshotTests
         Assert.That(after.LoadedFrom, Is.Not.Null, "usage arrived: the rows are read");
         Assert.That(after.Usage.Days.Sum(d => d.Events), Is.EqualTo(3));
         Assert.That(after.Usage.Days[^1].Users, Is.EquivalentTo(new[] { "u3" }));
+    }
+
+    /// <summary>Sums healthscoring.scoring.usage_loads by source while it lives.</summary>
+    private sealed class UsageLoadCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _snapshot;
+
+        public UsageLoadCounter()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "healthscoring.scoring.usage_loads")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag is { Key: "source", Value: "snapshot" })
+                    {
+                        Interlocked.Add(ref _snapshot, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Snapshot => Interlocked.Read(ref _snapshot);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static Dictionary<string, NameUsage> Entries(params (string Name, long Count, double Quantity)[] entries) =>
