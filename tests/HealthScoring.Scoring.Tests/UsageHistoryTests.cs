@@ -30,6 +30,15 @@ public sealed class UsageHistoryTests
     }
 
     [Test]
+    public void DaysGivenOutOfOrder_AreKeptAscending()
+    {
+        var history = Builders.History(Day(AsOf.AddDays(-3), ["login:1"]), Day(AsOf.AddDays(-9), ["login:2"]), Day(AsOf, ["login:3"]));
+
+        Assert.That(history.Days.Select(d => d.Day), Is.EqualTo(new[] { AsOf.AddDays(-9), AsOf.AddDays(-3), AsOf }));
+        Assert.That(history.Window(AsOf, 7).Length, Is.EqualTo(2), "the window search relies on the order");
+    }
+
+    [Test]
     public void WindowLatestFirst_IsTheWindowReversed()
     {
         Assert.That(History.WindowLatestFirst(AsOf, 250).Select(d => d.Day), Is.EqualTo(History.Window(AsOf, 250).ToArray().Reverse().Select(d => d.Day)));

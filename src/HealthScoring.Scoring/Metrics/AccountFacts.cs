@@ -44,11 +44,30 @@ public sealed class UsageHistory
 {
     public UsageHistory(IEnumerable<UsageDay> days, IReadOnlyDictionary<string, DateOnly>? firstSeen = null)
     {
-        _days = days.OrderBy(d => d.Day).ToArray();
+        // Loads and snapshot cuts hand days over in order already: sort only when they are not.
+        _days = days.ToArray();
+        if (!IsAscending(_days))
+        {
+            _days = _days.OrderBy(d => d.Day).ToArray();
+        }
+
         FirstSeen = firstSeen ?? _days
             .SelectMany(d => d.Names.Keys.Select(n => (Name: n, d.Day)))
             .GroupBy(x => x.Name, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Min(x => x.Day), StringComparer.Ordinal);
+    }
+
+    private static bool IsAscending(UsageDay[] days)
+    {
+        for (var i = 1; i < days.Length; i++)
+        {
+            if (days[i].Day < days[i - 1].Day)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private readonly Dictionary<string, int[]> _byName = new(StringComparer.Ordinal);
