@@ -28,13 +28,13 @@ internal sealed class RiskFlagWriter(DbConnection connection, DbTransaction tran
         ("Reason", DbType.String), ("EvidenceJson", DbType.String), ("now", DbType.Int64),
     ];
 
-    private readonly DbCommand _insert = PreparedCommand.Create(connection, transaction,
+    private readonly PreparedCommand _insert = PreparedCommand.Create(connection, transaction,
         """
         INSERT INTO risk_flags (id, account_id, type, severity, raised_day, raised_at, cleared_day, cleared_at, reason, evidence_json, updated_at)
         VALUES (@Id, @AccountId, @Type, @Severity, @RaisedDay, @RaisedAt, @ClearedDay, @ClearedAt, @Reason, @EvidenceJson, @now)
         """, Columns);
 
-    private readonly DbCommand _update = PreparedCommand.Create(connection, transaction,
+    private readonly PreparedCommand _update = PreparedCommand.Create(connection, transaction,
         """
         UPDATE risk_flags SET severity = @Severity, cleared_day = @ClearedDay, cleared_at = @ClearedAt, reason = @Reason,
                               evidence_json = @EvidenceJson, updated_at = @now
