@@ -20,6 +20,9 @@ internal sealed record ScoredAccount(
 
     /// <summary>The usage snapshot to keep (UsageSnapshot), with the change counter of its load; null when the usage came from one.</summary>
     public (byte[] Data, long DirtyVersion)? UsageSnapshot { get; init; }
+
+    /// <summary>The GET .../health document of the last day (<see cref="HealthDocument"/>), when the scorer rendered it.</summary>
+    public string? Document { get; init; }
 }
 
 /// <summary>
@@ -28,7 +31,12 @@ internal sealed record ScoredAccount(
 /// </summary>
 internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog catalog, ScoringOptions options)
 {
-    public async Task<IReadOnlyList<ScoredAccount>> ScoreAsync(IReadOnlyList<ScoringWork> work, int toDay, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scores each account's days up to <paramref name="toDay"/>; with <paramref name="documentsAt"/>, also renders the
+    /// stored GET document of each account's last day, computed at that time (in the parallel phase, off the save).
+    /// </summary>
+    public async Task<IReadOnlyList<ScoredAccount>> ScoreAsync(
+        IReadOnlyList<ScoringWork> work, int toDay, CancellationToken cancellationToken, DateTimeOffset? documentsAt = null)
     {
         var scorecards = await catalog.CurrentAsync(cancellationToken);
         var plan = Plan(scorecards, work.Min(w => w.FromDay), toDay) with
@@ -36,6 +44,7 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
             ScoresFrom = work.Min(w => w.FromDay) - scorecards.Max(s => RiskRules.ScoreLookbackDays(s.RiskRules)),
             ScoresTo = work.Max(w => w.FromDay) - 1,
             FlagsFrom = work.Min(w => w.FromDay),
+            ScoresOn = documentsAt is null ? null : HealthDocument.TrendDays.Select(d => toDay - d).ToArray(),
         };
         var inputs = await health.LoadManyAsync(work.Select(w => w.AccountId).ToList(), plan, cancellationToken);
 
@@ -44,9 +53,18 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
         Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount, CancellationToken = cancellationToken }, i =>
         {
             var w = work[i];
-            scored[i] = inputs.TryGetValue(w.AccountId, out var input)
-                ? ScoreDays(scorecards, input, w, toDay) with { UsageSnapshot = SnapshotOf(input, today) }
-                : ScoredAccount.Empty(w);
+            if (!inputs.TryGetValue(w.AccountId, out var input))
+            {
+                scored[i] = ScoredAccount.Empty(w);
+                return;
+            }
+
+            var account = ScoreDays(scorecards, input, w, toDay);
+            scored[i] = account with
+            {
+                UsageSnapshot = SnapshotOf(input, today),
+                Document = documentsAt is { } at ? HealthDocument.Render(account.Days, input.EarlierScores, at) : null,
+            };
         });
         return scored;
     }

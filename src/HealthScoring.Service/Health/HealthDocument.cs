@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using HealthScoring.Scoring.Engine;
 using HealthScoring.Service.Accounts;
+using HealthScoring.Service.Ingestion;
 
 namespace HealthScoring.Service.Health;
 
@@ -36,6 +37,20 @@ internal static class HealthDocument
     {
         int? Delta(int days) => score is { } s && scoreOn(day - days) is { } before ? s - before : null;
         return new TrendResponse(Delta(TrendDays[0]), Delta(TrendDays[1]));
+    }
+
+    /// <summary>
+    /// The stored document of the last of <paramref name="days"/> (consecutive recomputed days), its trend from those
+    /// days and, before the first of them, from the <paramref name="stored"/> scores.
+    /// </summary>
+    public static string Render(IReadOnlyList<HealthResult> days, IReadOnlyDictionary<int, int?> stored, DateTimeOffset computedAt)
+    {
+        var first = UtcDay.FromDate(days[0].AsOf);
+        var last = days[^1];
+        int? ScoreOn(int day) => day < first ? stored.GetValueOrDefault(day) : day - first < days.Count ? days[day - first].Score : null;
+        // Milliseconds, as health_computed_at stores the time.
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(computedAt.ToUnixTimeMilliseconds()).UtcDateTime;
+        return Serialize(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null));
     }
 
     public static string Serialize(HealthResponse response) => JsonSerializer.Serialize(response, ResponseJson);

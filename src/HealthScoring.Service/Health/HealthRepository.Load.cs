@@ -26,9 +26,10 @@ namespace HealthScoring.Service.Health;
 /// <param name="ScoresFrom">With <paramref name="ScoresTo"/>: the stored daily scores the risk rules compare with
 /// (health_drop), the days before the first recomputed day; none when ScoresFrom &gt; ScoresTo.</param>
 /// <param name="FlagsFrom">Risk flags active on or after this day are loaded (the replay continues or retracts them).</param>
+/// <param name="ScoresOn">Single days whose stored scores are loaded as well (the trend deltas of the stored document).</param>
 internal sealed record UsageLoadPlan(
     int FullFrom, int NamedFrom, int ToDay, IReadOnlySet<string> EventNames, bool GoalNames, bool WithFirstSeen, bool FoldOtherNames,
-    int ScoresFrom = 1, int ScoresTo = 0, int? FlagsFrom = null);
+    int ScoresFrom = 1, int ScoresTo = 0, int? FlagsFrom = null, IReadOnlyList<int>? ScoresOn = null);
 
 /// <summary>What scoring reads of many accounts at once: CRM facts and the daily usage of <see cref="UsageLoadPlan"/>.</summary>
 internal sealed partial class HealthRepository
@@ -229,39 +230,17 @@ internal sealed partial class HealthRepository
         }
 
         var earlierScores = new Dictionary<string, Dictionary<int, int?>>(StringComparer.Ordinal);
-        if (plan.ScoresFrom <= plan.ScoresTo && dialect.Provider == StoreProvider.Sqlite)
+        if (plan.ScoresFrom <= plan.ScoresTo)
         {
-            // 14 rows per account in a full rescore: packed into one per account, as the users are.
-            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                $"""
-                SELECT account_id, group_concat(day || ' ' || COALESCE(score, '-'), ' ') FROM health_daily
-                WHERE account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo GROUP BY account_id
-                """,
-                new { ids = allIds, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                PackedRows.ReadScores(reader.GetString(1), earlierScores[reader.GetString(0)] = []);
-            }
+            await ReadScoresAsync(connection, dialect, earlierScores, $"account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo",
+                new { ids = allIds, plan.ScoresFrom, plan.ScoresTo }, cancellationToken);
         }
-        else if (plan.ScoresFrom <= plan.ScoresTo)
-        {
-            // A plain reader: 14 rows per account in a full rescore, where per-row mapping would show.
-            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-                $"SELECT account_id, day, score FROM health_daily WHERE account_id IN {inIds} AND day >= @ScoresFrom AND day <= @ScoresTo",
-                new { ids = allIds, plan.ScoresFrom, plan.ScoresTo }, cancellationToken: cancellationToken));
-            Dictionary<int, int?>? days = null;
-            string? account = null;
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.GetString(0);
-                if (id != account)
-                {
-                    account = id;
-                    days = earlierScores.TryGetValue(id, out var d) ? d : earlierScores[id] = [];
-                }
 
-                days![reader.GetInt32(1)] = reader.IsDBNull(2) ? null : reader.GetInt32(2);
-            }
+        if (plan.ScoresOn is { Count: > 0 } scoresOn)
+        {
+            // A few single days (the trend's): a seek per account and day, where one range would scan the days between.
+            await ReadScoresAsync(connection, dialect, earlierScores, $"account_id IN {inIds} AND day IN @scoresOn",
+                new { ids = allIds, scoresOn }, cancellationToken);
         }
 
         var flags = new Dictionary<string, List<StoredFlag>>(StringComparer.Ordinal);
@@ -286,6 +265,43 @@ internal sealed partial class HealthRepository
                 Flags = flags.GetValueOrDefault(row.AccountId) ?? [],
                 Band = row.Band,
             };
+        }
+    }
+
+    /// <summary>Adds the stored daily scores of health_daily rows matching <paramref name="where"/> to each account's days.</summary>
+    private static async Task ReadScoresAsync(
+        DbConnection connection, SqlDialect dialect, Dictionary<string, Dictionary<int, int?>> scores, string where, object args, CancellationToken cancellationToken)
+    {
+        if (dialect.Provider == StoreProvider.Sqlite)
+        {
+            // 14 rows per account in a full rescore: packed into one per account, as the users are.
+            await using var packed = await connection.ExecuteReaderAsync(new CommandDefinition(
+                $"SELECT account_id, group_concat(day || ' ' || COALESCE(score, '-'), ' ') FROM health_daily WHERE {where} GROUP BY account_id",
+                args, cancellationToken: cancellationToken));
+            while (await packed.ReadAsync(cancellationToken))
+            {
+                var id = packed.GetString(0);
+                PackedRows.ReadScores(packed.GetString(1), scores.TryGetValue(id, out var d) ? d : scores[id] = []);
+            }
+
+            return;
+        }
+
+        // A plain reader: per-row mapping would show.
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            $"SELECT account_id, day, score FROM health_daily WHERE {where}", args, cancellationToken: cancellationToken));
+        Dictionary<int, int?>? days = null;
+        string? account = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetString(0);
+            if (id != account)
+            {
+                account = id;
+                days = scores.TryGetValue(id, out var d) ? d : scores[id] = [];
+            }
+
+            days![reader.GetInt32(1)] = reader.IsDBNull(2) ? null : reader.GetInt32(2);
         }
     }
 

@@ -18,8 +18,9 @@ namespace HealthScoring.Service.Health;
 internal sealed record ScoringWork(string AccountId, int FromDay, long DirtyVersion, int? ScoredThrough = null);
 
 /// <summary>
-/// What scoring needs of one account: CRM facts and daily usage over the look-back; for the risk rules, the stored
-/// scores of the days before the first recomputed one and the flags active since then; the current band.
+/// What scoring needs of one account: CRM facts and daily usage over the look-back; the stored scores of the days
+/// before the first recomputed one (for the risk rules) and of the trend's days (<see cref="UsageLoadPlan.ScoresOn"/>);
+/// the flags active since the first recomputed day; the current band.
 /// </summary>
 internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, long DirtyVersion)
 {
@@ -108,20 +109,12 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     public async Task SaveAsync(IReadOnlyList<ScoredAccount> scored, long nowMs, CancellationToken cancellationToken)
     {
         var saved = scored.Where(s => s.Days.Count > 0).ToList();
-        var earlier = await EarlierScoresAsync(saved, cancellationToken);
         var now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
         var today = UtcDay.Of(now);
-        var documents = new string[saved.Count];
-        Parallel.For(0, saved.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-        {
-            var (work, days) = (saved[i].Work, saved[i].Days);
-            var last = days[^1];
-            var lastDay = UtcDay.FromDate(last.AsOf);
-            int? ScoreOn(int day) => day >= UtcDay.FromDate(days[0].AsOf)
-                ? days.FirstOrDefault(d => UtcDay.FromDate(d.AsOf) == day)?.Score
-                : earlier.GetValueOrDefault((work.AccountId, day));
-            documents[i] = HealthDocument.Serialize(HealthDocument.ToResponse(last, now.UtcDateTime, HealthDocument.Trend(last.Score, lastDay, ScoreOn), null));
-        });
+        // The scorer renders the documents in its parallel phase; accounts scored without one get theirs here.
+        var unrendered = saved.Where(s => s.Document is null).ToList();
+        var earlier = await EarlierScoresAsync(unrendered, cancellationToken);
+        var documents = saved.Select(s => s.Document ?? HealthDocument.Render(s.Days, earlier.GetValueOrDefault(s.Work.AccountId) ?? [], now)).ToArray();
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -199,9 +192,9 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     /// The stored scores the trend deltas compare with (7 and 30 days before each account's last day) where
     /// those days are not among the days being replaced.
     /// </summary>
-    private async Task<Dictionary<(string, int), int?>> EarlierScoresAsync(IReadOnlyList<ScoredAccount> saved, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, Dictionary<int, int?>>> EarlierScoresAsync(IReadOnlyList<ScoredAccount> saved, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<(string, int), int?>();
+        var result = new Dictionary<string, Dictionary<int, int?>>(StringComparer.Ordinal);
         var wanted = saved
             .SelectMany(s => HealthDocument.TrendDays.Select(d => (s.Work.AccountId, Day: UtcDay.FromDate(s.Days[^1].AsOf) - d, First: UtcDay.FromDate(s.Days[0].AsOf))))
             .Where(w => w.Day < w.First)
@@ -219,7 +212,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
                 $"SELECT account_id, day, score FROM health_daily WHERE account_id IN {dialect.InList("@ids")} AND day IN @days",
                 new { ids = dialect.Keys(chunk), days }, cancellationToken: cancellationToken)))
             {
-                result[(accountId, (int)day)] = (int?)score;
+                (result.TryGetValue(accountId, out var scores) ? scores : result[accountId] = [])[(int)day] = (int?)score;
             }
         }
 

@@ -113,7 +113,7 @@ internal sealed partial class ScoringWorker(
         }
 
         var started = clock.GetTimestamp();
-        var scored = await scorer.ScoreAsync(due, today, cancellationToken);
+        var scored = await scorer.ScoreAsync(due, today, cancellationToken, documentsAt: now);
         return new Round(scored, now, clock.GetElapsedTime(picked, started).TotalMilliseconds, clock.GetElapsedTime(started).TotalMilliseconds);
     }
 
