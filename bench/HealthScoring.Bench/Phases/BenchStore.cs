@@ -10,7 +10,7 @@ internal static class BenchStore
     public static async Task<SqliteStoreDataSource> CreateAsync(string databasePath, bool withDefaultScorecard, CancellationToken cancellationToken)
     {
         var options = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
-        var db = new SqliteStoreDataSource(options.ConnectionString, "Full", cacheMiB: options.SqliteCacheMiB);
+        var db = new SqliteStoreDataSource(options.ConnectionString, "Full", cacheMiB: options.SqliteCacheMiB, mmapMiB: options.SqliteMmapMiB);
         await new MigrationRunner(db, options, NullLogger<MigrationRunner>.Instance).RunAsync(cancellationToken);
         if (withDefaultScorecard)
         {

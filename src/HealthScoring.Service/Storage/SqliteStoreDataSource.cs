@@ -15,7 +15,8 @@ internal sealed class SqliteStoreDataSource : DbDataSource
 
     /// <param name="busyTimeoutMs">How long a connection waits for another's write lock before SQLITE_BUSY.</param>
     /// <param name="cacheMiB">SQLite's page cache per connection (each pooled connection may fill its own).</param>
-    public SqliteStoreDataSource(string connectionString, string synchronous, int busyTimeoutMs = 10_000, int cacheMiB = 8)
+    /// <param name="mmapMiB">How much of the file SQLite reads through a memory map (shared by every connection) rather than read calls; 0: none.</param>
+    public SqliteStoreDataSource(string connectionString, string synchronous, int busyTimeoutMs = 10_000, int cacheMiB = 8, int mmapMiB = StorageOptions.DefaultSqliteMmapMiB)
     {
         BusyTimeoutMs = busyTimeoutMs;
         var builder = new SqliteConnectionStringBuilder(connectionString)
@@ -32,7 +33,7 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             "NORMAL" => "NORMAL",
             _ => throw new InvalidOperationException($"HealthScoring:Storage:SqliteSynchronous must be Full or Normal, not '{synchronous}'."),
         };
-        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-{cacheMiB * 1024}; PRAGMA temp_store=MEMORY;";
+        _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-{cacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA mmap_size={(long)Math.Clamp(mmapMiB, 0, 2047) * 1024 * 1024};";
         FilePath = builder.DataSource;
     }
 

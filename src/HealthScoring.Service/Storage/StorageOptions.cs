@@ -29,6 +29,16 @@ internal sealed class StorageOptions
     [System.ComponentModel.DataAnnotations.Range(1, 4096)]
     public int SqliteCacheMiB { get; set; } = 8;
 
+    public const int DefaultSqliteMmapMiB = 2047;
+
+    /// <summary>
+    /// How much of the SQLite file is read through a memory map (<c>PRAGMA mmap_size</c>, in MiB; 0 turns it off): pages are
+    /// read in place from the OS cache instead of copied by a read call each (the day rollover's full rescore used about a
+    /// tenth less CPU). SQLite caps it at just under 2 GiB; a larger file reads the rest as before.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 2047)]
+    public int SqliteMmapMiB { get; set; } = DefaultSqliteMmapMiB;
+
     /// <summary>Where local files go (the generated admin key). Default: the SQLite file's folder, else <c>data</c>.</summary>
     public string? DataDirectory { get; set; }
 

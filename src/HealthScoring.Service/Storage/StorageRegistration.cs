@@ -16,7 +16,7 @@ internal static class StorageRegistration
         switch (options.Provider)
         {
             case StoreProvider.Sqlite:
-                var sqlite = new SqliteStoreDataSource(options.ConnectionString, options.SqliteSynchronous, (int)options.SqliteBusyTimeout.TotalMilliseconds, options.SqliteCacheMiB);
+                var sqlite = new SqliteStoreDataSource(options.ConnectionString, options.SqliteSynchronous, (int)options.SqliteBusyTimeout.TotalMilliseconds, options.SqliteCacheMiB, options.SqliteMmapMiB);
                 if (Path.GetDirectoryName(Path.GetFullPath(sqlite.FilePath)) is { } folder)
                 {
                     Directory.CreateDirectory(folder);
