@@ -34,7 +34,7 @@ public sealed record AccountFacts
 /// <summary>One UTC day of an account's usage: events and quantity per event name, and the active users.</summary>
 public sealed record UsageDay(DateOnly Day, IReadOnlyDictionary<string, NameUsage> Names, IReadOnlyCollection<string> Users)
 {
-    public long Events { get; } = Names.Values.Sum(n => n.Count);
+    public long Events { get; } = NameUsageDictionary.TotalCount(Names);
 }
 
 public readonly record struct NameUsage(long Count, double Quantity);

@@ -69,10 +69,10 @@ internal static class UsageSnapshot
             }
             else if (number >= namedFrom)
             {
-                var named = day.Names.Where(n => names.Contains(n.Key)).ToDictionary(n => n.Key, n => n.Value, StringComparer.Ordinal);
-                if (named.Count > 0)
+                var named = day.Names.Where(n => names.Contains(n.Key)).ToArray();
+                if (named.Length > 0)
                 {
-                    days.Add(new UsageDay(day.Day, named, []));
+                    days.Add(new UsageDay(day.Day, NameUsageDictionary.Create(named), []));
                 }
             }
         }
@@ -183,11 +183,11 @@ internal static class UsageSnapshot
         for (var d = 0; d < days.Length; d++)
         {
             var day = DateOnly.FromDayNumber(reader.Read7BitEncodedInt());
-            var entries = new Dictionary<string, NameUsage>(StringComparer.Ordinal);
-            for (var i = reader.Read7BitEncodedInt(); i > 0; i--)
+            var entries = new KeyValuePair<string, NameUsage>[reader.Read7BitEncodedInt()];
+            for (var i = 0; i < entries.Length; i++)
             {
                 var name = strings[reader.Read7BitEncodedInt()];
-                entries[name] = new NameUsage(reader.Read7BitEncodedInt64(), reader.ReadDouble());
+                entries[i] = new(name, new NameUsage(reader.Read7BitEncodedInt64(), reader.ReadDouble()));
             }
 
             var users = new string[reader.Read7BitEncodedInt()];
@@ -196,7 +196,7 @@ internal static class UsageSnapshot
                 users[i] = strings[reader.Read7BitEncodedInt()];
             }
 
-            days[d] = new UsageDay(day, entries, users);
+            days[d] = new UsageDay(day, NameUsageDictionary.Create(entries), users);
         }
 
         return (new UsageSnapshotHeader(fullFrom, namedFrom, toDay, names, withFirstSeen), new UsageHistory(days, firstSeen));
