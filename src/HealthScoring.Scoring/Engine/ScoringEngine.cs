@@ -17,54 +17,70 @@ public static class ScoringEngine
     public static HealthResult Score(Scorecard scorecard, AccountFacts facts, UsageHistory usage, DateOnly asOf)
     {
         var age = facts.StartDate is { } start ? asOf.DayNumber - start.DayNumber : (int?)null;
-        var dimensionWeights = Normalise(scorecard.Dimensions.Select(d => d.Weight).ToArray());
-        var partial = new List<(DimensionDefinition Definition, double Weight, double? Score, List<(MeasureDefinition M, MetricValue V, double? S, double W, double Share)> Measures)>();
+        var (dimensionWeights, measureWeights) = NormalisedWeights.GetValue(scorecard, Normalise);
+        var definitions = scorecard.Dimensions;
 
-        foreach (var (dimension, i) in scorecard.Dimensions.Select((d, i) => (d, i)))
+        // Each measure's value and score, each dimension's score from its available measures' shares.
+        var values = new MetricValue[definitions.Count][];
+        var scores = new double?[definitions.Count][];
+        var shares = new double[definitions.Count][];
+        var dimensionScores = new double?[definitions.Count];
+        for (var i = 0; i < definitions.Count; i++)
         {
-            var measureWeights = Normalise(dimension.Measures.Select(m => m.Weight).ToArray());
-            var measures = dimension.Measures.Select((m, j) =>
+            var measures = definitions[i].Measures;
+            var weights = measureWeights[i];
+            (values[i], scores[i], shares[i]) = (new MetricValue[measures.Count], new double?[measures.Count], new double[measures.Count]);
+            var available = 0d;
+            for (var j = 0; j < measures.Count; j++)
             {
-                var value = MetricCalculator.Compute(m, scorecard, facts, usage, asOf);
-                double? score = value.Value is { } v ? m.ScoringFor(age).Score(v) : null;
-                return (M: m, V: value, S: score, W: measureWeights[j], Share: 0d);
-            }).ToList();
-
-            var available = measures.Where(m => m.S is not null).Sum(m => m.W);
-            double? dimensionScore = null;
-            if (available > 0)
-            {
-                for (var j = 0; j < measures.Count; j++)
-                {
-                    measures[j] = measures[j] with { Share = measures[j].S is null ? 0 : measures[j].W / available };
-                }
-
-                dimensionScore = measures.Sum(m => m.Share * (m.S ?? 0));
+                var value = MetricCalculator.Compute(measures[j], scorecard, facts, usage, asOf);
+                values[i][j] = value;
+                scores[i][j] = value.Value is { } v ? measures[j].ScoringFor(age).Score(v) : null;
+                available += scores[i][j] is null ? 0 : weights[j];
             }
 
-            partial.Add((dimension, dimensionWeights[i], dimensionScore, measures));
-        }
-
-        var availableDimensions = partial.Where(d => d.Score is not null).Sum(d => d.Weight);
-        var dimensions = new List<DimensionResult>(partial.Count);
-        var drivers = new List<Driver>();
-        double total = 0;
-        foreach (var (definition, weight, score, measures) in partial)
-        {
-            var effective = score is null || availableDimensions == 0 ? 0 : weight / availableDimensions;
-            total += effective * (score ?? 0);
-            var results = measures.Select(m =>
+            if (available > 0)
             {
-                var measureEffective = effective * m.Share;
-                if (m.S is { } s && measureEffective > 0 && s < 100)
+                var dimensionScore = 0d;
+                for (var j = 0; j < measures.Count; j++)
                 {
-                    drivers.Add(new Driver(m.M.Key, Round((100 - s) * measureEffective, 1), m.V.Explanation));
+                    shares[i][j] = scores[i][j] is null ? 0 : weights[j] / available;
+                    dimensionScore += shares[i][j] * (scores[i][j] ?? 0);
                 }
 
-                return new MeasureResult(m.M.Key, m.M.Metric, m.V.Value, m.S is { } ms ? Round(ms, 1) : null,
-                    Round(m.W, 4), Round(measureEffective, 4), m.V.Explanation);
-            }).ToList();
-            dimensions.Add(new DimensionResult(definition.Key, score is { } ds ? Round(ds, 1) : null, Round(weight, 4), Round(effective, 4), results));
+                dimensionScores[i] = dimensionScore;
+            }
+        }
+
+        var availableDimensions = 0d;
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            availableDimensions += dimensionScores[i] is null ? 0 : dimensionWeights[i];
+        }
+
+        var dimensions = new DimensionResult[definitions.Count];
+        var drivers = new List<Driver>();
+        double total = 0;
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var (definition, weight, score) = (definitions[i], dimensionWeights[i], dimensionScores[i]);
+            var effective = score is null || availableDimensions == 0 ? 0 : weight / availableDimensions;
+            total += effective * (score ?? 0);
+            var results = new MeasureResult[definition.Measures.Count];
+            for (var j = 0; j < results.Length; j++)
+            {
+                var (measure, value, measureScore) = (definition.Measures[j], values[i][j], scores[i][j]);
+                var measureEffective = effective * shares[i][j];
+                if (measureScore is { } s && measureEffective > 0 && s < 100)
+                {
+                    drivers.Add(new Driver(measure.Key, Round((100 - s) * measureEffective, 1), value.Explanation));
+                }
+
+                results[j] = new MeasureResult(measure.Key, measure.Metric, value.Value, measureScore is { } ms ? Round(ms, 1) : null,
+                    Round(measureWeights[i][j], 4), Round(measureEffective, 4), value.Explanation);
+            }
+
+            dimensions[i] = new DimensionResult(definition.Key, score is { } ds ? Round(ds, 1) : null, Round(weight, 4), Round(effective, 4), results);
         }
 
         int? final = availableDimensions > 0 ? (int)Math.Round(total, MidpointRounding.AwayFromZero) : null;
@@ -78,6 +94,13 @@ public static class ScoringEngine
             dimensions,
             drivers.Where(d => d.Impact > 0).OrderByDescending(d => d.Impact).ThenBy(d => d.Measure, StringComparer.Ordinal).Take(MaxDrivers).ToList());
     }
+
+    /// <summary>Each scorecard's dimension weights and, per dimension, its measure weights, normalised once per scorecard instance.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Scorecard, Tuple<double[], double[][]>> NormalisedWeights = new();
+
+    private static Tuple<double[], double[][]> Normalise(Scorecard scorecard) => Tuple.Create(
+        Normalise(scorecard.Dimensions.Select(d => d.Weight).ToArray()),
+        scorecard.Dimensions.Select(d => Normalise(d.Measures.Select(m => m.Weight).ToArray())).ToArray());
 
     public static Band BandOf(double score, BandThresholds thresholds) =>
         score < thresholds.YellowFrom ? Band.Red : score < thresholds.GreenFrom ? Band.Yellow : Band.Green;

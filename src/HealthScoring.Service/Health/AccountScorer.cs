@@ -101,8 +101,12 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
     {
         var fromDay = work.FromDay;
         var results = new List<HealthResult>(toDay - fromDay + 1);
-        var scores = new Dictionary<int, int?>(inputs.EarlierScores.Where(s => s.Key < fromDay));
-        int? ScoreOn(DateOnly day) => scores.GetValueOrDefault(UtcDay.FromDate(day));
+        // Before the first recomputed day the stored scores, from it on the ones computed so far.
+        int? ScoreOn(DateOnly date)
+        {
+            var day = UtcDay.FromDate(date);
+            return day < fromDay ? inputs.EarlierScores.GetValueOrDefault(day) : day - fromDay < results.Count ? results[day - fromDay].Score : null;
+        }
 
         var stored = inputs.Flags.Where(f => f.ClearedDay is null || f.ClearedDay >= fromDay).ToList();
         var activeBefore = stored.Where(f => f.RaisedDay < fromDay).Select(f => f.ToEpisode() with { ClearedOn = null }).ToList();
@@ -112,7 +116,6 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
             var scorecard = ScorecardSelector.Select(scorecards, inputs.Facts, asOf);
             var result = ScoringEngine.Score(scorecard, inputs.Facts, inputs.Usage, asOf);
             results.Add(result);
-            scores[UtcDay.FromDate(asOf)] = result.Score;
             return RiskEvaluator.Evaluate(new RiskContext(scorecard, inputs.Facts, inputs.Usage, result, ScoreOn), active);
         });
         return new ScoredAccount(work, results, flags, stored, inputs.Band);
