@@ -22,7 +22,18 @@ public sealed record HealthResult(
     IReadOnlyList<DimensionResult> Dimensions,
     IReadOnlyList<Driver> Drivers)
 {
-    public double? DimensionScore(string key) => Dimensions.FirstOrDefault(d => d.Key == key)?.Score;
+    public double? DimensionScore(string key)
+    {
+        foreach (var dimension in Dimensions)
+        {
+            if (dimension.Key == key)
+            {
+                return dimension.Score;
+            }
+        }
+
+        return null;
+    }
 }
 
 public sealed record DimensionResult(string Key, double? Score, double Weight, double EffectiveWeight, IReadOnlyList<MeasureResult> Measures);

@@ -106,13 +106,49 @@ public sealed class UsageHistory
     /// <summary>Distinct users active in the window (see <see cref="Window"/>).</summary>
     public int DistinctUsersIn(DateOnly asOf, int days)
     {
-        var users = new HashSet<string>(StringComparer.Ordinal);
+        // Asked several times per scored day (measures and risk rules): one set per thread, reused.
+        var users = t_users ??= new HashSet<string>(StringComparer.Ordinal);
+        users.Clear();
         foreach (var day in Window(asOf, days))
         {
-            users.UnionWith(day.Users);
+            AddUsers(day.Users, users);
         }
 
-        return users.Count;
+        var count = users.Count;
+        if (count > 10_000)
+        {
+            t_users = null; // do not keep a very large set alive
+        }
+
+        return count;
+    }
+
+    [ThreadStatic]
+    private static HashSet<string>? t_users;
+
+    /// <summary>Adds a day's users to a set without boxing an enumerator for the usual collection types.</summary>
+    internal static void AddUsers(IReadOnlyCollection<string> dayUsers, HashSet<string> users)
+    {
+        switch (dayUsers)
+        {
+            case string[] array:
+                foreach (var user in array)
+                {
+                    users.Add(user);
+                }
+
+                break;
+            case List<string> list:
+                foreach (var user in list)
+                {
+                    users.Add(user);
+                }
+
+                break;
+            default:
+                users.UnionWith(dayUsers);
+                break;
+        }
     }
 
     /// <summary>The days of <see cref="Window"/>, latest first, without buffering them.</summary>

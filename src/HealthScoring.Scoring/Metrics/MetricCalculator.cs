@@ -14,6 +14,9 @@ public static class MetricCalculator
 {
     private const double GoalCap = 1.5;
 
+    [ThreadStatic]
+    private static Dictionary<string, int>? t_daysPerUser;
+
     public static MetricValue Compute(MeasureDefinition measure, Scorecard scorecard, AccountFacts facts, UsageHistory usage, DateOnly asOf)
     {
         if (usage.Days.Count == 0 || usage.Days[0].Day > asOf)
@@ -127,23 +130,35 @@ public static class MetricCalculator
 
     private static MetricValue Stickiness(UsageHistory usage, DateOnly asOf, int window, int minDays)
     {
-        var daysPerUser = new Dictionary<string, int>(StringComparer.Ordinal);
+        // One counter per thread, reused: stickiness is computed for every scored day.
+        var daysPerUser = t_daysPerUser ??= new Dictionary<string, int>(StringComparer.Ordinal);
+        daysPerUser.Clear();
         foreach (var day in usage.Window(asOf, window))
         {
-            foreach (var user in day.Users)
+            foreach (var user in day.Users is string[] array ? array : day.Users.ToArray())
             {
-                daysPerUser[user] = daysPerUser.GetValueOrDefault(user) + 1;
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(daysPerUser, user, out _)++;
             }
         }
 
-        if (daysPerUser.Count == 0)
+        var (users, sticky) = (daysPerUser.Count, 0);
+        foreach (var days in daysPerUser.Values)
+        {
+            sticky += days >= minDays ? 1 : 0;
+        }
+
+        if (users > 10_000)
+        {
+            t_daysPerUser = null; // do not keep a very large one alive
+        }
+
+        if (users == 0)
         {
             return MetricValue.NotAvailable($"No identified users active in the last {Days(window)}");
         }
 
-        var sticky = daysPerUser.Values.Count(d => d >= minDays);
-        return new(sticky / (double)daysPerUser.Count,
-            $"{sticky} of {daysPerUser.Count} active users were active on {minDays}+ days in the last {Days(window)}");
+        return new(sticky / (double)users,
+            $"{sticky} of {users} active users were active on {minDays}+ days in the last {Days(window)}");
     }
 
     private static MetricValue Goals(IReadOnlyList<Goal> goals, UsageHistory usage, DateOnly asOf)

@@ -91,19 +91,20 @@ public sealed record MeasureDefinition
 
     public ScoringFunction ScoringFor(int? ageDays)
     {
-        var scoring = Scoring;
+        // The entry with the largest FromAgeDays the age has reached; of equal ones, the last listed.
+        AgedScoring? oldest = null;
         if (ageDays is { } age)
         {
-            foreach (var aged in ScoringByAge.OrderBy(a => a.FromAgeDays))
+            foreach (var aged in ScoringByAge)
             {
-                if (age >= aged.FromAgeDays)
+                if (age >= aged.FromAgeDays && (oldest is null || aged.FromAgeDays >= oldest.FromAgeDays))
                 {
-                    scoring = aged.Scoring;
+                    oldest = aged;
                 }
             }
         }
 
-        return scoring;
+        return oldest?.Scoring ?? Scoring;
     }
 }
 

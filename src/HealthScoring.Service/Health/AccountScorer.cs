@@ -21,8 +21,8 @@ internal sealed record ScoredAccount(
     /// <summary>The usage snapshot to keep (UsageSnapshot), with the change counter of its load; null when the usage came from one.</summary>
     public (byte[] Data, long DirtyVersion)? UsageSnapshot { get; init; }
 
-    /// <summary>The GET .../health document of the last day (<see cref="HealthDocument"/>), when the scorer rendered it.</summary>
-    public string? Document { get; init; }
+    /// <summary>The GET .../health document of the last day (<see cref="HealthDocument"/>, UTF-8), when the scorer rendered it.</summary>
+    public byte[]? Document { get; init; }
 }
 
 /// <summary>

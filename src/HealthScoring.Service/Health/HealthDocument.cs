@@ -40,17 +40,17 @@ internal static class HealthDocument
     }
 
     /// <summary>
-    /// The stored document of the last of <paramref name="days"/> (consecutive recomputed days), its trend from those
-    /// days and, before the first of them, from the <paramref name="stored"/> scores.
+    /// The stored document (UTF-8) of the last of <paramref name="days"/> (consecutive recomputed days), its trend from
+    /// those days and, before the first of them, from the <paramref name="stored"/> scores.
     /// </summary>
-    public static string Render(IReadOnlyList<HealthResult> days, IReadOnlyDictionary<int, int?> stored, DateTimeOffset computedAt)
+    public static byte[] Render(IReadOnlyList<HealthResult> days, IReadOnlyDictionary<int, int?> stored, DateTimeOffset computedAt)
     {
         var first = UtcDay.FromDate(days[0].AsOf);
         var last = days[^1];
         int? ScoreOn(int day) => day < first ? stored.GetValueOrDefault(day) : day - first < days.Count ? days[day - first].Score : null;
         // Milliseconds, as health_computed_at stores the time.
         var at = DateTimeOffset.FromUnixTimeMilliseconds(computedAt.ToUnixTimeMilliseconds()).UtcDateTime;
-        return Serialize(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null));
+        return JsonSerializer.SerializeToUtf8Bytes(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null), ResponseJson);
     }
 
     public static string Serialize(HealthResponse response) => JsonSerializer.Serialize(response, ResponseJson);

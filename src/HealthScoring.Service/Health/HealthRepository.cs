@@ -171,7 +171,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             var last = days[^1];
             var band = BandName(last.Band);
             await update.ExecuteAsync(cancellationToken, work.AccountId, last.Score, band, UtcDay.FromDate(last.AsOf),
-                documents[i], nowMs, work.DirtyVersion, flagsChanged ? 1 : 0);
+                new PreparedCommand.Utf8Text(documents[i]), nowMs, work.DirtyVersion, flagsChanged ? 1 : 0);
             if (account.UsageSnapshot is { } snapshot)
             {
                 await deleteSnapshot.ExecuteAsync(cancellationToken, work.AccountId);

@@ -17,6 +17,9 @@ namespace HealthScoring.Service.Storage;
 /// </remarks>
 internal abstract class PreparedCommand : IAsyncDisposable
 {
+    /// <summary>A text value given as UTF-8 (SQLite stores it as it is; other providers get the string).</summary>
+    public readonly record struct Utf8Text(byte[] Bytes);
+
     public static PreparedCommand Create(DbConnection connection, DbTransaction transaction, string sql, params (string Name, DbType Type)[] parameters) =>
         connection is SqliteConnection sqlite
             ? new SqliteStatement(sqlite, sql, parameters)
@@ -49,7 +52,12 @@ internal abstract class PreparedCommand : IAsyncDisposable
         {
             for (var i = 0; i < values.Length; i++)
             {
-                _command.Parameters[i].Value = values[i] ?? DBNull.Value;
+                _command.Parameters[i].Value = values[i] switch
+                {
+                    null => DBNull.Value,
+                    Utf8Text text => System.Text.Encoding.UTF8.GetString(text.Bytes),
+                    var value => value,
+                };
             }
 
             return _command.ExecuteNonQueryAsync(cancellationToken);
@@ -129,6 +137,7 @@ internal abstract class PreparedCommand : IAsyncDisposable
         {
             null or DBNull => raw.sqlite3_bind_null(_statement, index),
             string text => raw.sqlite3_bind_text(_statement, index, text),
+            Utf8Text utf8 => raw.sqlite3_bind_text(_statement, index, utf8.Bytes.AsSpan()),
             int number => raw.sqlite3_bind_int64(_statement, index, number),
             long number => raw.sqlite3_bind_int64(_statement, index, number),
             bool flag => raw.sqlite3_bind_int64(_statement, index, flag ? 1 : 0),

@@ -57,7 +57,7 @@ public sealed class StoredDocumentTests
         var last = scored.Days[^1].Score!.Value;
         var expected7 = recomputedBefore >= 7 ? last - scored.Days[^8].Score : last - 3;
         Assert.That(scored.Document, Is.Not.Null);
-        var trend = JsonDocument.Parse(scored.Document!).RootElement.GetProperty("trend");
+        var trend = JsonDocument.Parse(scored.Document).RootElement.GetProperty("trend");
         Assert.Multiple(() =>
         {
             Assert.That(trend.GetProperty("delta7d").GetInt32(), Is.EqualTo(expected7), "7 days before");
@@ -66,7 +66,8 @@ public sealed class StoredDocumentTests
 
         // The save stores the scorer's document as is; given none, it renders the same from the stored scores.
         await health.SaveAsync([scored], now.ToUnixTimeMilliseconds(), CancellationToken.None);
-        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(scored.Document));
+        var document = System.Text.Encoding.UTF8.GetString(scored.Document);
+        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(document));
         await using (var connection = await store.Db.OpenConnectionAsync())
         {
             // Back to the store before the save (it replaced the recomputed days and stored the flags they raised).
@@ -79,6 +80,6 @@ public sealed class StoredDocumentTests
         }
 
         await health.SaveAsync([scored with { Document = null }], now.ToUnixTimeMilliseconds(), CancellationToken.None);
-        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(scored.Document), "rendered by the save");
+        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(document), "rendered by the save");
     }
 }

@@ -25,33 +25,35 @@ public sealed class PreparedCommandTests
         await using var store = await TestStore.CreateAsync(provider);
         await using var connection = await store.Db.OpenConnectionAsync();
         await connection.ExecuteAsync(provider == StoreProvider.Sqlite
-            ? "CREATE TABLE prepared_test (id TEXT NOT NULL PRIMARY KEY, n INTEGER NULL, big INTEGER NULL, real_value REAL NULL, text_value TEXT NULL, data BLOB NULL, copy TEXT NULL)"
-            : "CREATE TABLE prepared_test (id NVARCHAR(50) NOT NULL PRIMARY KEY, n INT NULL, big BIGINT NULL, real_value FLOAT NULL, text_value NVARCHAR(MAX) NULL, data VARBINARY(MAX) NULL, copy NVARCHAR(MAX) NULL)");
+            ? "CREATE TABLE prepared_test (id TEXT NOT NULL PRIMARY KEY, n INTEGER NULL, big INTEGER NULL, real_value REAL NULL, text_value TEXT NULL, data BLOB NULL, copy TEXT NULL, utf8 TEXT NULL)"
+            : "CREATE TABLE prepared_test (id NVARCHAR(50) NOT NULL PRIMARY KEY, n INT NULL, big BIGINT NULL, real_value FLOAT NULL, text_value NVARCHAR(MAX) NULL, data VARBINARY(MAX) NULL, copy NVARCHAR(MAX) NULL, utf8 NVARCHAR(MAX) NULL)");
 
         await using (var transaction = await connection.BeginTransactionAsync())
         {
             await using var insert = PreparedCommand.Create(connection, transaction,
-                "INSERT INTO prepared_test (id, n, big, real_value, text_value, data, copy) VALUES (@id, @n, @big, @real, @text, @data, @text)",
+                "INSERT INTO prepared_test (id, n, big, real_value, text_value, data, copy, utf8) VALUES (@id, @n, @big, @real, @text, @data, @text, @utf8)",
                 ("id", DbType.String), ("n", DbType.Int32), ("big", DbType.Int64), ("real", DbType.Double), ("text", DbType.String),
-                ("data", DbType.Binary), ("unused", DbType.Int32));
-            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "a", 7, 1L << 40, 0.25, "héllo ✓", new byte[] { 0, 1, 255 }, 99), Is.EqualTo(1));
-            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "b", null, null, null, null, null, null), Is.EqualTo(1));
-            var duplicate = Assert.CatchAsync(() => insert.ExecuteAsync(CancellationToken.None, "a", 1, 1L, 1.0, "x", Array.Empty<byte>(), 0));
+                ("data", DbType.Binary), ("unused", DbType.Int32), ("utf8", DbType.String));
+            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "a", 7, 1L << 40, 0.25, "héllo ✓", new byte[] { 0, 1, 255 }, 99, Utf8("{\"ü\":1}")), Is.EqualTo(1));
+            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "b", null, null, null, null, null, null, null), Is.EqualTo(1));
+            var duplicate = Assert.CatchAsync(() => insert.ExecuteAsync(CancellationToken.None, "a", 1, 1L, 1.0, "x", Array.Empty<byte>(), 0, Utf8("x")));
             Assert.That(duplicate, Is.InstanceOf<System.Data.Common.DbException>(), "the primary key refuses a second 'a'");
-            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "c", -1, -2L, double.MaxValue, "", Array.Empty<byte>(), 0), Is.EqualTo(1),
+            Assert.That(await insert.ExecuteAsync(CancellationToken.None, "c", -1, -2L, double.MaxValue, "", Array.Empty<byte>(), 0, Utf8("")), Is.EqualTo(1),
                 "the statement runs again after a failed row");
             await transaction.CommitAsync();
         }
 
-        var rows = (await connection.QueryAsync<(string Id, long? N, long? Big, double? Real, string? Text, byte[]? Data, string? Copy)>(
-            "SELECT id, n, big, real_value, text_value, data, copy FROM prepared_test ORDER BY id")).ToList();
+        var rows = (await connection.QueryAsync<(string Id, long? N, long? Big, double? Real, string? Text, byte[]? Data, string? Copy, string? Utf8)>(
+            "SELECT id, n, big, real_value, text_value, data, copy, utf8 FROM prepared_test ORDER BY id")).ToList();
         Assert.That(rows, Is.EqualTo(new[]
         {
-            ("a", (long?)7, (long?)(1L << 40), (double?)0.25, "héllo ✓", new byte[] { 0, 1, 255 }, "héllo ✓"),
-            ("b", null, null, null, null, null, null),
-            ("c", -1, -2, double.MaxValue, "", Array.Empty<byte>(), ""),
+            ("a", (long?)7, (long?)(1L << 40), (double?)0.25, "héllo ✓", new byte[] { 0, 1, 255 }, "héllo ✓", "{\"ü\":1}"),
+            ("b", null, null, null, null, null, null, null),
+            ("c", -1, -2, double.MaxValue, "", Array.Empty<byte>(), "", ""),
         }));
     }
+
+    private static PreparedCommand.Utf8Text Utf8(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
 
     [Test]
     public async Task Sqlite_RefusesAStatementWithAnUndeclaredParameter_AndValuesOfTheWrongCount()
