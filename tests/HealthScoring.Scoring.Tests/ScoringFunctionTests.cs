@@ -59,4 +59,23 @@ public sealed class ScoringFunctionTests
     [Test]
     public void ScoringByAge_UnknownAge_UsesTheBaseScoring() =>
         Assert.That(DefaultScorecard.Create().Dimensions[0].Measures[0].ScoringFor(null).ZeroAt, Is.EqualTo(0.1));
+
+    [TestCase(10, 0.0)]
+    [TestCase(30, 0.3)]
+    [TestCase(59, 0.3)]
+    [TestCase(60, 0.62)]
+    [TestCase(500, 0.62)]
+    public void ScoringByAge_TheOldestReachedEntryWins_InAnyOrder_TheLastOfEqualOnes(int age, double zeroAt)
+    {
+        static ScoringFunction Linear(double zeroAt) => new() { Type = ScoringFunction.Linear, ZeroAt = zeroAt, FullAt = 1 };
+        var measure = new MeasureDefinition
+        {
+            Key = "m",
+            Metric = "active_days",
+            Scoring = Linear(0),
+            ScoringByAge = [new(60, Linear(0.6)), new(30, Linear(0.3)), new(60, Linear(0.62))],
+        };
+
+        Assert.That(measure.ScoringFor(age).ZeroAt, Is.EqualTo(zeroAt));
+    }
 }
