@@ -58,18 +58,29 @@ internal static class HealthDocument
     public static OverrideResponse ToResponse(HealthOverride active) =>
         new(active.Score, active.Band, active.Reason, active.ExpiresAt.UtcDateTime, active.SetBy, active.SetAt.UtcDateTime);
 
-    /// <summary>The stored response with the active override (if any) in place of <c>null</c>.</summary>
-    public static string WithOverride(string json, HealthOverride? active) => active is null
-        ? json
-        : string.Concat(json.AsSpan(0, json.Length - "null}".Length), JsonSerializer.Serialize(ToResponse(active), ResponseJson), "}");
+    /// <summary>The stored response (UTF-8) with the active override (if any) in place of <c>null</c>.</summary>
+    public static byte[] WithOverride(byte[] json, HealthOverride? active)
+    {
+        if (active is null)
+        {
+            return json;
+        }
+
+        var kept = json.Length - "null}"u8.Length;
+        var overrideJson = JsonSerializer.SerializeToUtf8Bytes(ToResponse(active), ResponseJson);
+        var result = new byte[kept + overrideJson.Length + 1];
+        json.AsSpan(0, kept).CopyTo(result);
+        overrideJson.CopyTo(result.AsSpan(kept));
+        result[^1] = (byte)'}';
+        return result;
+    }
 }
 
-/// <summary>A stored JSON response written as is (UTF-8, the content type <c>TypedResults.Ok</c> uses).</summary>
-internal sealed class StoredJsonResult(string json) : IResult
+/// <summary>A stored JSON response (UTF-8) written as is, with the content type <c>TypedResults.Ok</c> uses.</summary>
+internal sealed class StoredJsonResult(byte[] bytes) : IResult
 {
     public Task ExecuteAsync(HttpContext httpContext)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
         httpContext.Response.ContentLength = bytes.Length;

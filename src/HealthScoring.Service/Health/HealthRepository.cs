@@ -38,7 +38,8 @@ internal sealed record ScoringInputs(AccountFacts Facts, UsageHistory Usage, lon
 internal sealed record UsageLoad(UsageLoadPlan Plan, IReadOnlySet<string> Names);
 
 /// <summary>An account's stored current health: the day it is for, the stored document, and the active override.</summary>
-internal sealed record StoredHealth(int? Day, string? Json, long ComputedAt, HealthOverride? Override);
+/// <remarks><see cref="Json"/> is the stored document's UTF-8, served as it is.</remarks>
+internal sealed record StoredHealth(int? Day, byte[]? Json, long ComputedAt, HealthOverride? Override);
 
 /// <summary>
 /// Health snapshots and the reads scoring needs (the usage loads are in HealthRepository.Load.cs). Portable SQL;
@@ -328,7 +329,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
     private sealed class StoredRow
     {
         public long? HealthDay { get; init; }
-        public string? Json { get; init; }
+        public byte[]? Json { get; init; }
         public long? ComputedAt { get; init; }
         public long? OverrideScore { get; init; }
         public string? OverrideBand { get; init; }
@@ -348,9 +349,12 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             // By value, not GetInt64: SQL Server's reader refuses GetInt64 on an INT column (health_day, override_score).
             long? Long(int i) => reader.IsDBNull(i) ? null : Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            // SQLite hands over a text's UTF-8 as it stores it (no decoding to a string and encoding again per GET).
+            byte[]? Utf8(int i) => reader.IsDBNull(i) ? null
+                : reader is Microsoft.Data.Sqlite.SqliteDataReader ? reader.GetFieldValue<byte[]>(i) : System.Text.Encoding.UTF8.GetBytes(reader.GetString(i));
             return new StoredRow
             {
-                HealthDay = Long(0), Json = Text(1), ComputedAt = Long(2), OverrideScore = Long(3), OverrideBand = Text(4),
+                HealthDay = Long(0), Json = Utf8(1), ComputedAt = Long(2), OverrideScore = Long(3), OverrideBand = Text(4),
                 OverrideReason = Text(5), OverrideExpiresAt = Long(6), OverrideSetBy = Text(7), OverrideSetAt = Long(8),
             };
         }

@@ -66,8 +66,7 @@ public sealed class StoredDocumentTests
 
         // The save stores the scorer's document as is; given none, it renders the same from the stored scores.
         await health.SaveAsync([scored], now.ToUnixTimeMilliseconds(), CancellationToken.None);
-        var document = System.Text.Encoding.UTF8.GetString(scored.Document);
-        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(document));
+        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(scored.Document));
         await using (var connection = await store.Db.OpenConnectionAsync())
         {
             // Back to the store before the save (it replaced the recomputed days and stored the flags they raised).
@@ -80,6 +79,6 @@ public sealed class StoredDocumentTests
         }
 
         await health.SaveAsync([scored with { Document = null }], now.ToUnixTimeMilliseconds(), CancellationToken.None);
-        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(document), "rendered by the save");
+        Assert.That((await health.StoredAsync("trend-1", now, CancellationToken.None))?.Json, Is.EqualTo(scored.Document), "rendered by the save");
     }
 }

@@ -40,11 +40,13 @@ public sealed class PreparedReadTests
 
         Assert.Multiple(() =>
         {
-            Assert.That((first?.Day, first?.Json), Is.EqualTo(((int?)7, "{\"v\":1}")));
-            Assert.That((second?.Day, second?.Json), Is.EqualTo(((int?)8, "{\"v\":2}")), "a kept prepared statement sees the new row");
-            Assert.That(concurrent.Select(c => c?.Json), Is.All.EqualTo("{\"v\":2}"));
+            Assert.That((first?.Day, Text(first?.Json)), Is.EqualTo(((int?)7, "{\"v\":1}")));
+            Assert.That((second?.Day, Text(second?.Json)), Is.EqualTo(((int?)8, "{\"v\":2}")), "a kept prepared statement sees the new row");
+            Assert.That(concurrent.Select(c => Text(c?.Json)), Is.All.EqualTo("{\"v\":2}"));
             Assert.That(missing, Is.Null);
             Assert.That(busy, Is.Zero, "no kept connection holds a read snapshot");
         });
     }
+
+    private static string? Text(byte[]? utf8) => utf8 is null ? null : System.Text.Encoding.UTF8.GetString(utf8);
 }

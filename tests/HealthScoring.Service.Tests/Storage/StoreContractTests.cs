@@ -357,7 +357,7 @@ public sealed class StoreContractTests(string providerName)
 
         Assert.Multiple(() =>
         {
-            Assert.That((stored?.Day, stored?.Json, stored?.ComputedAt), Is.EqualTo(((int?)20500, "{\"score\":42}", 1234L)));
+            Assert.That((stored?.Day, Text(stored?.Json), stored?.ComputedAt), Is.EqualTo(((int?)20500, "{\"score\":42}", 1234L)));
             Assert.That((stored?.Override?.Score, stored?.Override?.Band, stored?.Override?.Reason), Is.EqualTo(((int?)80, "green", "exec sponsor engaged")));
             Assert.That(expired?.Override, Is.Null, "an expired override no longer counts");
         });
@@ -366,4 +366,6 @@ public sealed class StoreContractTests(string providerName)
         Assert.That(await health.DueAsync(20500, 0, 10, CancellationToken.None), Is.Empty);
         Assert.That((await health.DueAsync(20501, 0, 10, CancellationToken.None)).Select(w => w.AccountId), Is.EqualTo(new[] { "sh" }));
     }
+
+    private static string? Text(byte[]? utf8) => utf8 is null ? null : System.Text.Encoding.UTF8.GetString(utf8);
 }
