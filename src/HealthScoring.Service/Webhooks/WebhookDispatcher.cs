@@ -89,6 +89,9 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
+    /// <summary>The last error of a delivery held back because its endpoint's circuit is open.</summary>
+    public const string PostponedReason = "Not sent: recent deliveries to this endpoint failed and its circuit is open; it is tried again when the circuit closes";
+
     /// <summary>One round for one delivery; returns its outcome: delivered, failed (will retry), gave_up or postponed.</summary>
     private async Task<string> AttemptAsync(Delivery delivery, Webhook webhook, CancellationToken cancellationToken)
     {
@@ -121,9 +124,10 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (BrokenCircuitException broken) when (tries == 0)
         {
-            // The endpoint's circuit is open: no attempt was made; try again when it may have closed.
+            // The endpoint's circuit is open: no attempt was made (none is counted); try again when it may have closed.
+            // The delivery shows why it waits, also when it has never been sent.
             var wait = broken.RetryAfter ?? options.BreakerBreakDuration;
-            await repository.PostponeAsync(delivery.Id, clock.GetUtcNow().Add(wait).ToUnixTimeMilliseconds(), CancellationToken.None);
+            await repository.PostponeAsync(delivery.Id, clock.GetUtcNow().Add(wait).ToUnixTimeMilliseconds(), PostponedReason, CancellationToken.None);
             return "postponed";
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException

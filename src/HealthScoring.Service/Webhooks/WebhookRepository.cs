@@ -182,11 +182,13 @@ internal sealed class WebhookRepository(DbDataSource db, SqlDialect dialect, Tim
     }
 
     /// <summary>Moves a delivery's next attempt without counting an attempt (its endpoint's circuit is open).</summary>
-    public async Task PostponeAsync(string id, long nextAttemptAt, CancellationToken cancellationToken)
+    /// <summary>Moves a delivery that was not sent to a later time, with why (its attempts do not change).</summary>
+    public async Task PostponeAsync(string id, long nextAttemptAt, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_deliveries SET next_attempt_at = @nextAttemptAt WHERE id = @id", new { id, nextAttemptAt }, cancellationToken: cancellationToken));
+            "UPDATE webhook_deliveries SET next_attempt_at = @nextAttemptAt, last_error = @reason WHERE id = @id",
+            new { id, nextAttemptAt, reason }, cancellationToken: cancellationToken));
     }
 
     private async Task<IReadOnlyList<Webhook>> QueryAsync(string where, object? args, CancellationToken cancellationToken)
