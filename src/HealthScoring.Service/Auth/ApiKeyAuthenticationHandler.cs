@@ -69,8 +69,9 @@ internal static class ScopePolicies
     {
         foreach (var scope in Scopes.All)
         {
+            // No scheme named here: the API key scheme is the default, so the user the authentication middleware set is
+            // the one to check (naming it made every request authenticate again and merge a second principal).
             options.AddPolicy(scope, policy => policy
-                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser()
                 .RequireAssertion(context =>
                     context.User.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope)

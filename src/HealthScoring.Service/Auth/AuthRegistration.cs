@@ -22,8 +22,7 @@ internal static class AuthRegistration
         {
             options.AddScopePolicies();
             // Secure by default: a route without an explicit policy still needs a valid key.
-            options.FallbackPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
-                .RequireAuthenticatedUser().Build();
+            options.FallbackPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
         });
         return builder;
     }
