@@ -148,7 +148,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             "INSERT INTO usage_snapshots (account_id, dirty_version, data) VALUES (@accountId, @dirtyVersion, @data)",
             ("accountId", DbType.String), ("dirtyVersion", DbType.Int64), ("data", DbType.Binary));
 
-        await using var flagWriter = new RiskFlagWriter(connection, transaction);
+        await using var flagWriter = await RiskFlagWriter.CreateAsync(connection, transaction);
         var events = new List<OutboxEvent>();
         for (var i = 0; i < saved.Count; i++)
         {

@@ -16,7 +16,7 @@ namespace HealthScoring.Service.Risk;
 /// Raising and clearing on a recent day yield webhook events; back-filled history does not notify about the past.
 /// </summary>
 /// <remarks>One writer per save transaction: its insert and update stay prepared for every account of the round.</remarks>
-internal sealed class RiskFlagWriter(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
+internal sealed class RiskFlagWriter : IAsyncDisposable
 {
     /// <summary>Flags raised or cleared on this many most recent days (today and yesterday) are announced by webhook.</summary>
     public const int NotifyWithinDays = 2;
@@ -28,18 +28,39 @@ internal sealed class RiskFlagWriter(DbConnection connection, DbTransaction tran
         ("Reason", DbType.String), ("EvidenceJson", DbType.String), ("now", DbType.Int64),
     ];
 
-    private readonly PreparedCommand _insert = PreparedCommand.Create(connection, transaction,
-        """
+    private const string InsertSql = """
         INSERT INTO risk_flags (id, account_id, type, severity, raised_day, raised_at, cleared_day, cleared_at, reason, evidence_json, updated_at)
         VALUES (@Id, @AccountId, @Type, @Severity, @RaisedDay, @RaisedAt, @ClearedDay, @ClearedAt, @Reason, @EvidenceJson, @now)
-        """, Columns);
+        """;
 
-    private readonly PreparedCommand _update = PreparedCommand.Create(connection, transaction,
-        """
+    private const string UpdateSql = """
         UPDATE risk_flags SET severity = @Severity, cleared_day = @ClearedDay, cleared_at = @ClearedAt, reason = @Reason,
                               evidence_json = @EvidenceJson, updated_at = @now
         WHERE id = @Id
-        """, Columns);
+        """;
+
+    private readonly DbConnection _connection;
+    private readonly DbTransaction _transaction;
+    private readonly PreparedCommand _insert;
+    private readonly PreparedCommand _update;
+
+    private RiskFlagWriter(DbConnection connection, DbTransaction transaction, PreparedCommand insert, PreparedCommand update) =>
+        (_connection, _transaction, _insert, _update) = (connection, transaction, insert, update);
+
+    /// <summary>A writer for the transaction; its statements are released with it (also when preparing the second fails).</summary>
+    public static async Task<RiskFlagWriter> CreateAsync(DbConnection connection, DbTransaction transaction)
+    {
+        var insert = PreparedCommand.Create(connection, transaction, InsertSql, Columns);
+        try
+        {
+            return new RiskFlagWriter(connection, transaction, insert, PreparedCommand.Create(connection, transaction, UpdateSql, Columns));
+        }
+        catch
+        {
+            await insert.DisposeAsync();
+            throw;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -104,8 +125,8 @@ internal sealed class RiskFlagWriter(DbConnection connection, DbTransaction tran
         var retracted = stored.Values.Where(f => f.RaisedDay >= fromDay && !found.Contains(f.Id)).Select(f => f.Id).ToList();
         if (retracted.Count > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM risk_flags WHERE id IN @retracted", new { retracted }, transaction, cancellationToken: cancellationToken));
+            await _connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM risk_flags WHERE id IN @retracted", new { retracted }, _transaction, cancellationToken: cancellationToken));
             changed = true;
         }
 

@@ -80,10 +80,21 @@ internal abstract class PreparedCommand : IAsyncDisposable
         public SqliteStatement(SqliteConnection connection, string sql, (string Name, DbType Type)[] parameters)
         {
             _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
-            var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement);
+            if (raw.sqlite3_get_autocommit(_db) != 0)
+            {
+                throw new InvalidOperationException("A prepared command runs inside a transaction: begin one first.");
+            }
+
+            var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement, out string tail);
             if (rc != raw.SQLITE_OK)
             {
                 SqliteException.ThrowExceptionForRC(rc, _db);
+            }
+
+            if (!string.IsNullOrWhiteSpace(tail))
+            {
+                _statement.Dispose();
+                throw new ArgumentException("A prepared command holds one statement; the SQL has more.", nameof(sql));
             }
 
             // 0 for a declared name the statement does not use (its value is ignored, as the provider's commands do).
@@ -141,6 +152,7 @@ internal abstract class PreparedCommand : IAsyncDisposable
             int number => raw.sqlite3_bind_int64(_statement, index, number),
             long number => raw.sqlite3_bind_int64(_statement, index, number),
             bool flag => raw.sqlite3_bind_int64(_statement, index, flag ? 1 : 0),
+            double.NaN => throw new ArgumentException("NaN cannot be stored.", nameof(value)),
             double real => raw.sqlite3_bind_double(_statement, index, real),
             byte[] bytes => raw.sqlite3_bind_blob(_statement, index, bytes),
             _ => throw new ArgumentException($"Cannot bind a {value.GetType().Name} to a SQLite parameter.", nameof(value)),

@@ -182,12 +182,15 @@ internal sealed class WebhookRepository(DbDataSource db, SqlDialect dialect, Tim
     }
 
     /// <summary>Moves a delivery's next attempt without counting an attempt (its endpoint's circuit is open).</summary>
-    /// <summary>Moves a delivery that was not sent to a later time, with why (its attempts do not change).</summary>
+    /// <summary>
+    /// Moves a delivery that was not sent to a later time (its attempts do not change); one never attempted shows
+    /// <paramref name="reason"/>, one that was keeps its last attempt's error.
+    /// </summary>
     public async Task PostponeAsync(string id, long nextAttemptAt, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_deliveries SET next_attempt_at = @nextAttemptAt, last_error = @reason WHERE id = @id",
+            "UPDATE webhook_deliveries SET next_attempt_at = @nextAttemptAt, last_error = CASE WHEN attempts = 0 THEN @reason ELSE last_error END WHERE id = @id",
             new { id, nextAttemptAt, reason }, cancellationToken: cancellationToken));
     }
 

@@ -56,13 +56,19 @@ public sealed class PreparedCommandTests
     private static PreparedCommand.Utf8Text Utf8(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
 
     [Test]
-    public async Task Sqlite_RefusesAStatementWithAnUndeclaredParameter_AndValuesOfTheWrongCount()
+    public async Task Sqlite_RefusesUndeclaredParameters_SeveralStatements_WrongValueCounts_NaN_AndNoTransaction()
     {
         await using var store = await TestStore.CreateAsync(StoreProvider.Sqlite);
         await using var connection = (SqliteConnection)await store.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         Assert.Throws<ArgumentException>(() => PreparedCommand.Create(connection, transaction, "SELECT @a + @b", ("a", DbType.Int32)));
-        await using var command = PreparedCommand.Create(connection, transaction, "SELECT @a", ("a", DbType.Int32));
+        Assert.Throws<ArgumentException>(() => PreparedCommand.Create(connection, transaction, "SELECT @a; SELECT 2", ("a", DbType.Int32)),
+            "one statement only: a second would silently not run");
+        await using var command = PreparedCommand.Create(connection, transaction, "SELECT @a", ("a", DbType.Double));
         Assert.ThrowsAsync<ArgumentException>(() => command.ExecuteAsync(CancellationToken.None, 1, 2));
+        Assert.ThrowsAsync<ArgumentException>(() => command.ExecuteAsync(CancellationToken.None, double.NaN), "NaN is refused, as the provider does");
+        await transaction.RollbackAsync();
+        Assert.Throws<InvalidOperationException>(() => PreparedCommand.Create(connection, transaction, "SELECT @a", ("a", DbType.Int32)),
+            "outside a transaction every row would commit on its own");
     }
 }

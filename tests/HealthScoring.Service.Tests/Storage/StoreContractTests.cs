@@ -323,11 +323,13 @@ public sealed class StoreContractTests(string providerName)
         await hooks.RecordAttemptAsync(ids[0], true, 200, null, null, CancellationToken.None);
         await hooks.RecordAttemptAsync(ids[1], false, 500, "HTTP 500", Now.AddMinutes(5).ToUnixTimeMilliseconds(), CancellationToken.None);
         await hooks.PostponeAsync(ids[2], Now.AddMinutes(1).ToUnixTimeMilliseconds(), "circuit open", CancellationToken.None);
+        await hooks.PostponeAsync(ids[1], Now.AddMinutes(5).ToUnixTimeMilliseconds(), "circuit open", CancellationToken.None);
         Assert.That(await hooks.DueAsync(Now.ToUnixTimeMilliseconds(), 100, CancellationToken.None), Is.Empty);
         Assert.That((await hooks.DueAsync(Now.AddMinutes(10).ToUnixTimeMilliseconds(), 100, CancellationToken.None)).Select(d => d.Delivery.Id), Is.EquivalentTo(ids.Skip(1)));
         var log = await hooks.DeliveriesAsync("h", null, null, 100, CancellationToken.None);
         Assert.That(log.Single(d => d.Id == ids[0]).State, Is.EqualTo(Delivery.Delivered));
-        Assert.That(log.Single(d => d.Id == ids[1]).Attempts, Is.EqualTo(1));
+        Assert.That((log.Single(d => d.Id == ids[1]).Attempts, log.Single(d => d.Id == ids[1]).LastError), Is.EqualTo((1L, "HTTP 500")),
+            "postponing a delivery already tried keeps its attempt's error");
         Assert.That((log.Single(d => d.Id == ids[2]).Attempts, log.Single(d => d.Id == ids[2]).LastError), Is.EqualTo((0L, "circuit open")),
             "postponed: no attempt counted, the reason shown");
 
