@@ -23,6 +23,9 @@ internal sealed record ScoredAccount(
 
     /// <summary>The GET .../health document of the last day (<see cref="HealthDocument"/>, UTF-8), when the scorer rendered it.</summary>
     public byte[]? Document { get; init; }
+
+    /// <summary>The flag writes that reconcile this account's flags (<see cref="RiskFlagWriter.Plan"/>), when the scorer planned them.</summary>
+    public FlagChanges? FlagChanges { get; init; }
 }
 
 /// <summary>
@@ -32,8 +35,9 @@ internal sealed record ScoredAccount(
 internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog catalog, ScoringOptions options)
 {
     /// <summary>
-    /// Scores each account's days up to <paramref name="toDay"/>; with <paramref name="documentsAt"/>, also renders the
-    /// stored GET document of each account's last day, computed at that time (in the parallel phase, off the save).
+    /// Scores each account's days up to <paramref name="toDay"/>; with <paramref name="documentsAt"/> (the save's time),
+    /// also renders the stored GET document of each account's last day and plans its flag writes, in the parallel
+    /// phase, off the save.
     /// </summary>
     public async Task<IReadOnlyList<ScoredAccount>> ScoreAsync(
         IReadOnlyList<ScoringWork> work, int toDay, CancellationToken cancellationToken, DateTimeOffset? documentsAt = null)
@@ -64,6 +68,8 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
             {
                 UsageSnapshot = SnapshotOf(input, today),
                 Document = documentsAt is { } at ? HealthDocument.Render(account.Days, input.EarlierScores, at) : null,
+                FlagChanges = documentsAt is { } now && account.Days.Count > 0
+                    ? RiskFlagWriter.Plan(account, UtcDay.Of(now), now.ToUnixTimeMilliseconds()) : null,
             };
         });
         return scored;

@@ -168,7 +168,10 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
                     MeasureScores.Encode(day));
             }
 
-            var flagsChanged = await flagWriter.SaveAsync(account, today, nowMs, events, cancellationToken);
+            // The scorer plans the flag writes in its parallel phase; accounts scored without a plan get theirs here.
+            var flags = account.FlagChanges ?? RiskFlagWriter.Plan(account, today, nowMs);
+            await flagWriter.ApplyAsync(flags, nowMs, events, cancellationToken);
+            var flagsChanged = flags.Changed;
             var last = days[^1];
             var band = BandName(last.Band);
             await update.ExecuteAsync(cancellationToken, work.AccountId, last.Score, band, UtcDay.FromDate(last.AsOf),

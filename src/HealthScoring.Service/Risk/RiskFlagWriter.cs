@@ -68,13 +68,18 @@ internal sealed class RiskFlagWriter : IAsyncDisposable
         await _update.DisposeAsync();
     }
 
-    /// <summary>Reconciles one account's flags; returns whether any flag appeared, disappeared or changed state.</summary>
-    public async Task<bool> SaveAsync(ScoredAccount account, int today, long nowMs, List<OutboxEvent> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// What reconciling one account's flags writes: the rows to insert and to update, the ids to retract, the webhook
+    /// events, and whether any flag appeared, disappeared or changed state. Pure: the scorer works it out in its parallel
+    /// phase, and the save (the single writer) only runs the statements.
+    /// </summary>
+    public static FlagChanges Plan(ScoredAccount account, int today, long nowMs)
     {
         var accountId = account.Work.AccountId;
         var fromDay = UtcDay.FromDate(account.Days[0].AsOf);
         var stored = account.StoredFlags.ToDictionary(f => f.Id, StringComparer.Ordinal);
         var found = new HashSet<string>(StringComparer.Ordinal);
+        var (inserts, updates, events) = (new List<StoredFlag>(), new List<StoredFlag>(), new List<OutboxEvent>());
         var changed = false;
 
         foreach (var episode in account.Flags)
@@ -102,7 +107,7 @@ internal sealed class RiskFlagWriter : IAsyncDisposable
 
             if (before is null)
             {
-                await _insert.ExecuteAsync(cancellationToken, Values(flag, nowMs));
+                inserts.Add(flag);
                 changed = true;
                 if (raisedDay > today - NotifyWithinDays)
                 {
@@ -111,7 +116,7 @@ internal sealed class RiskFlagWriter : IAsyncDisposable
             }
             else if (before.Severity != flag.Severity || before.ClearedDay != clearedDay || before.Reason != flag.Reason || before.EvidenceJson != flag.EvidenceJson)
             {
-                await _update.ExecuteAsync(cancellationToken, Values(flag, nowMs));
+                updates.Add(flag);
                 changed |= before.ClearedDay != clearedDay;
             }
 
@@ -123,14 +128,29 @@ internal sealed class RiskFlagWriter : IAsyncDisposable
 
         // Flags raised on a recomputed day that the replay no longer finds: the history they came from changed.
         var retracted = stored.Values.Where(f => f.RaisedDay >= fromDay && !found.Contains(f.Id)).Select(f => f.Id).ToList();
-        if (retracted.Count > 0)
+        return new FlagChanges(inserts, updates, retracted, events, changed || retracted.Count > 0);
+    }
+
+    /// <summary>Runs the statements of <paramref name="changes"/> in the save's transaction and queues its events.</summary>
+    public async Task ApplyAsync(FlagChanges changes, long nowMs, List<OutboxEvent> events, CancellationToken cancellationToken)
+    {
+        foreach (var flag in changes.Inserts)
         {
-            await _connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM risk_flags WHERE id IN @retracted", new { retracted }, _transaction, cancellationToken: cancellationToken));
-            changed = true;
+            await _insert.ExecuteAsync(cancellationToken, Values(flag, nowMs));
         }
 
-        return changed;
+        foreach (var flag in changes.Updates)
+        {
+            await _update.ExecuteAsync(cancellationToken, Values(flag, nowMs));
+        }
+
+        if (changes.Retracted.Count > 0)
+        {
+            await _connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM risk_flags WHERE id IN @retracted", new { retracted = changes.Retracted }, _transaction, cancellationToken: cancellationToken));
+        }
+
+        events.AddRange(changes.Events);
     }
 
     /// <summary>A flag's values in the order of <see cref="Columns"/>.</summary>
@@ -143,3 +163,7 @@ internal sealed class RiskFlagWriter : IAsyncDisposable
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
 }
+
+/// <summary>The writes that reconcile one account's flags (<see cref="RiskFlagWriter.Plan"/>).</summary>
+internal sealed record FlagChanges(
+    IReadOnlyList<StoredFlag> Inserts, IReadOnlyList<StoredFlag> Updates, IReadOnlyList<string> Retracted, IReadOnlyList<OutboxEvent> Events, bool Changed);
