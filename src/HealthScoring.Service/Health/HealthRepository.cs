@@ -341,6 +341,18 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
         public string? OverrideSetBy { get; init; }
         public long? OverrideSetAt { get; init; }
 
+        /// <summary>A row of <see cref="StoredSql"/>'s columns from SQLite's own statement (the document's UTF-8 as stored).</summary>
+        public static StoredRow Read(SqliteRow row)
+        {
+            long? Long(int i) => row.IsNull(i) ? null : row.Int64(i);
+            string? Text(int i) => row.IsNull(i) ? null : row.Text(i);
+            return new StoredRow
+            {
+                HealthDay = Long(0), Json = row.IsNull(1) ? null : row.Utf8(1), ComputedAt = Long(2), OverrideScore = Long(3),
+                OverrideBand = Text(4), OverrideReason = Text(5), OverrideExpiresAt = Long(6), OverrideSetBy = Text(7), OverrideSetAt = Long(8),
+            };
+        }
+
         /// <summary>The first row of <see cref="StoredSql"/>'s columns, by position; null without one.</summary>
         public static StoredRow? Read(DbDataReader reader)
         {
@@ -352,9 +364,7 @@ internal sealed partial class HealthRepository(DbDataSource db, SqlDialect diale
             // By value, not GetInt64: SQL Server's reader refuses GetInt64 on an INT column (health_day, override_score).
             long? Long(int i) => reader.IsDBNull(i) ? null : Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            // SQLite hands over a text's UTF-8 as it stores it (no decoding to a string and encoding again per GET).
-            byte[]? Utf8(int i) => reader.IsDBNull(i) ? null
-                : reader is Microsoft.Data.Sqlite.SqliteDataReader ? reader.GetFieldValue<byte[]>(i) : System.Text.Encoding.UTF8.GetBytes(reader.GetString(i));
+            byte[]? Utf8(int i) => reader.IsDBNull(i) ? null : System.Text.Encoding.UTF8.GetBytes(reader.GetString(i));
             return new StoredRow
             {
                 HealthDay = Long(0), Json = Utf8(1), ComputedAt = Long(2), OverrideScore = Long(3), OverrideBand = Text(4),
