@@ -189,23 +189,13 @@ internal sealed partial class HealthRepository
             }
             else
             {
-                await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                await ReadByAccountAsync(connection, users, new CommandDefinition(
                     $"SELECT account_id, day, user_id FROM active_users_daily WHERE account_id IN {inIds} AND day >= @FullFrom AND day <= @ToDay",
-                    range, cancellationToken: cancellationToken));
-                Dictionary<int, List<string>>? days = null;
-                string? account = null;
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var id = reader.GetString(0);
-                    if (id != account)
+                    range, cancellationToken: cancellationToken), (reader, days) =>
                     {
-                        account = id;
-                        days = users.TryGetValue(id, out var d) ? d : users[id] = [];
-                    }
-
-                    var day = reader.GetInt32(1);
-                    (days!.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
-                }
+                        var day = reader.GetInt32(1);
+                        (days.TryGetValue(day, out var list) ? list : days[day] = []).Add(reader.GetString(2));
+                    });
             }
 
             if (plan.WithFirstSeen)
@@ -288,21 +278,9 @@ internal sealed partial class HealthRepository
         }
 
         // A plain reader: per-row mapping would show.
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"SELECT account_id, day, score FROM health_daily WHERE {where}", args, cancellationToken: cancellationToken));
-        Dictionary<int, int?>? days = null;
-        string? account = null;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetString(0);
-            if (id != account)
-            {
-                account = id;
-                days = scores.TryGetValue(id, out var d) ? d : scores[id] = [];
-            }
-
-            days![reader.GetInt32(1)] = reader.IsDBNull(2) ? null : reader.GetInt32(2);
-        }
+        await ReadByAccountAsync(connection, scores, new CommandDefinition(
+            $"SELECT account_id, day, score FROM health_daily WHERE {where}", args, cancellationToken: cancellationToken),
+            (reader, days) => days[reader.GetInt32(1)] = reader.IsDBNull(2) ? null : reader.GetInt32(2));
     }
 
     /// <summary>
@@ -344,14 +322,12 @@ internal sealed partial class HealthRepository
     /// Reads rows whose first column is the account, handing each row to <paramref name="add"/> with that account's
     /// days. Rows come grouped by account, so the account is looked up once per group.
     /// </summary>
-    private static async Task ReadByAccountAsync(
-        DbConnection connection,
-        Dictionary<string, Dictionary<int, Dictionary<string, NameUsage>>> usage,
-        CommandDefinition query,
-        Action<DbDataReader, Dictionary<int, Dictionary<string, NameUsage>>> add)
+    private static async Task ReadByAccountAsync<TDays>(
+        DbConnection connection, Dictionary<string, TDays> byAccount, CommandDefinition query, Action<DbDataReader, TDays> add)
+        where TDays : class, new()
     {
         await using var reader = await connection.ExecuteReaderAsync(query);
-        Dictionary<int, Dictionary<string, NameUsage>>? days = null;
+        TDays? days = null;
         string? account = null;
         while (await reader.ReadAsync(query.CancellationToken))
         {
@@ -359,7 +335,7 @@ internal sealed partial class HealthRepository
             if (id != account)
             {
                 account = id;
-                days = usage.TryGetValue(id, out var d) ? d : usage[id] = [];
+                days = byAccount.TryGetValue(id, out var d) ? d : byAccount[id] = new TDays();
             }
 
             add(reader, days!);

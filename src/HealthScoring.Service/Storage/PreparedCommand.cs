@@ -30,6 +30,21 @@ internal abstract class PreparedCommand : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>Binds one value to a SQLite statement's parameter by index (1-based); SQLite's result code.</summary>
+    public static int BindSqlite(sqlite3_stmt statement, int index, object? value) => value switch
+    {
+        null or DBNull => raw.sqlite3_bind_null(statement, index),
+        string text => raw.sqlite3_bind_text(statement, index, text),
+        Utf8Text utf8 => raw.sqlite3_bind_text(statement, index, utf8.Bytes.AsSpan()),
+        int number => raw.sqlite3_bind_int64(statement, index, number),
+        long number => raw.sqlite3_bind_int64(statement, index, number),
+        bool flag => raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+        double.NaN => throw new ArgumentException("NaN cannot be stored.", nameof(value)),
+        double real => raw.sqlite3_bind_double(statement, index, real),
+        byte[] bytes => raw.sqlite3_bind_blob(statement, index, bytes),
+        _ => throw new ArgumentException($"Cannot bind a {value.GetType().Name} to a SQLite parameter.", nameof(value)),
+    };
+
     private sealed class ProviderCommand : PreparedCommand
     {
         private readonly DbCommand _command;
@@ -120,7 +135,7 @@ internal abstract class PreparedCommand : IAsyncDisposable
                 {
                     if (_indexes[i] > 0)
                     {
-                        Check(Bind(_indexes[i], values[i]));
+                        Check(BindSqlite(_statement, _indexes[i], values[i]));
                     }
                 }
 
@@ -144,19 +159,6 @@ internal abstract class PreparedCommand : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        private int Bind(int index, object? value) => value switch
-        {
-            null or DBNull => raw.sqlite3_bind_null(_statement, index),
-            string text => raw.sqlite3_bind_text(_statement, index, text),
-            Utf8Text utf8 => raw.sqlite3_bind_text(_statement, index, utf8.Bytes.AsSpan()),
-            int number => raw.sqlite3_bind_int64(_statement, index, number),
-            long number => raw.sqlite3_bind_int64(_statement, index, number),
-            bool flag => raw.sqlite3_bind_int64(_statement, index, flag ? 1 : 0),
-            double.NaN => throw new ArgumentException("NaN cannot be stored.", nameof(value)),
-            double real => raw.sqlite3_bind_double(_statement, index, real),
-            byte[] bytes => raw.sqlite3_bind_blob(_statement, index, bytes),
-            _ => throw new ArgumentException($"Cannot bind a {value.GetType().Name} to a SQLite parameter.", nameof(value)),
-        };
 
         private void Check(int rc)
         {

@@ -141,14 +141,7 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             {
                 for (var i = 0; i < parameters.Length; i++)
                 {
-                    Check(parameters[i] switch
-                    {
-                        null => SQLitePCL.raw.sqlite3_bind_null(statement, i + 1),
-                        string text => SQLitePCL.raw.sqlite3_bind_text(statement, i + 1, text),
-                        long number => SQLitePCL.raw.sqlite3_bind_int64(statement, i + 1, number),
-                        int number => SQLitePCL.raw.sqlite3_bind_int64(statement, i + 1, number),
-                        var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}.", nameof(parameters)),
-                    }, db);
+                    Check(PreparedCommand.BindSqlite(statement, i + 1, parameters[i]), db);
                 }
 
                 var rc = SQLitePCL.raw.sqlite3_step(statement);

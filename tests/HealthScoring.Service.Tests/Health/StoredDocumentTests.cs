@@ -21,21 +21,10 @@ public sealed class StoredDocumentTests
     [TestCase("SqlServer", 10)]
     public async Task Trend_ComparesWithTheDaysSevenAndThirtyBefore(string providerName, int recomputedBefore)
     {
-        var provider = Enum.Parse<StoreProvider>(providerName);
-        if (provider == StoreProvider.SqlServer && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TestStore.SqlServerVariable)))
-        {
-            Assert.Ignore($"{TestStore.SqlServerVariable} is not set: the SQL Server contract did not run.");
-        }
-
-        await using var store = await TestStore.CreateAsync(provider);
-        var dialect = new SqlDialect(provider);
+        var (created, health, scorer) = await ScorerOnStore.CreateAsync(providerName);
+        await using var store = created;
         var now = LoadPlanEquivalenceTests.Now;
         var today = UtcDay.Of(now);
-        var clock = new Infrastructure.FakeClock(now);
-        var scorecards = new ScorecardRepository(store.Db, dialect, clock);
-        await scorecards.EnsureAsync(CancellationToken.None);
-        var health = new HealthRepository(store.Db, dialect);
-        var scorer = new AccountScorer(health, new ScorecardCatalog(scorecards, clock), new ScoringOptions());
         await store.NewUsageStore().WriteAsync(new IngestGroup([[
             new UsageEvent("trend-1", "e1", "u1", "login", now.AddDays(-40), 1),
             new UsageEvent("trend-1", "e2", "u2", "report", now.AddDays(-2), 2),

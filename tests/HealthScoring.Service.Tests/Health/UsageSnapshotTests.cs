@@ -106,21 +106,10 @@ public sealed class UsageSnapshotTests
     [TestCase("SqlServer")]
     public async Task SavedSnapshot_IsReadUntilUsageArrives(string providerName)
     {
-        var provider = Enum.Parse<StoreProvider>(providerName);
-        if (provider == StoreProvider.SqlServer && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TestStore.SqlServerVariable)))
-        {
-            Assert.Ignore($"{TestStore.SqlServerVariable} is not set: the SQL Server contract did not run.");
-        }
-
-        await using var store = await TestStore.CreateAsync(provider);
-        var dialect = new SqlDialect(provider);
+        var (created, health, scorer) = await ScorerOnStore.CreateAsync(providerName);
+        await using var store = created;
         var now = LoadPlanEquivalenceTests.Now;
         var today = UtcDay.Of(now);
-        var clock = new Infrastructure.FakeClock(now);
-        var scorecardRepository = new ScorecardRepository(store.Db, dialect, clock);
-        await scorecardRepository.EnsureAsync(CancellationToken.None);
-        var health = new HealthRepository(store.Db, dialect);
-        var scorer = new AccountScorer(health, new ScorecardCatalog(scorecardRepository, clock), new ScoringOptions());
         var writer = store.NewUsageStore();
         await writer.WriteAsync(new IngestGroup([[
             new UsageEvent("snap-1", "e1", "u1", "login", now.AddDays(-3), 1),
