@@ -28,10 +28,14 @@ internal static class RestApi
         app.UseAuthentication();
         app.Use(Auth.KeyRateLimiter.LimitRestAsync);
         app.UseAuthorization();
-        // The OpenAPI document and UI need a key with the read scope too: only health checks are open.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.Use(RequireReadScopeAsync));
-        app.UseSwagger();
-        app.UseSwaggerUI();
+        // The OpenAPI document and UI need a key with the read scope too: only health checks are open. They live on
+        // their own branch, so the API's requests do not pass the UI's path matching (a regular expression per request).
+        app.MapWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger =>
+        {
+            swagger.Use(RequireReadScopeAsync);
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI();
+        });
         return app;
     }
 

@@ -80,6 +80,22 @@ public sealed class RestAuthTests : ServiceFixture
     }
 
     [Test]
+    public async Task OpenApiUi_WithReadKey_IsServed_WithIngestKey_Is403_AndUnknownSwaggerPath_Is404()
+    {
+        using var reader = Service.RestClient(await Admin.CreateKeyAsync("ui-reader", "read"));
+        using var sender = Service.RestClient(await Admin.CreateKeyAsync("ui-sender", "ingest"));
+
+        using var page = await reader.GetAsync("/swagger/index.html");
+        using var refused = await sender.GetAsync("/swagger/index.html");
+        using var missing = await reader.GetAsync("/swagger/v9/nothing.json");
+
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("swagger-ui"));
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
     public async Task CreateKey_ShowsSecretOnce_AndListNeverShowsIt()
     {
         using var created = await Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "crm", scopes = new[] { "read", "write" } });
