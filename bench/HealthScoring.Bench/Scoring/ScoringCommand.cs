@@ -87,7 +87,7 @@ internal static partial class ScoringCommand
             Progress.Say($"back-fill: {backfillAccounts:N0} accounts, {snapshots:N0} snapshots in {backfillSeconds:0.00} s");
 
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            var wrk = await RunWrkAsync(directory, accounts, wrkSeconds, connections, cancellationToken);
+            var (wrkStart, wrk) = await RunWrkAsync(directory, accounts, wrkSeconds, connections, cancellationToken);
 
             Console.WriteLine($"""
                 ## Scoring (issue 3)
@@ -100,7 +100,8 @@ internal static partial class ScoringCommand
                 | Full rescoring (new UTC day) of {fullAccounts:N0} accounts | {fullSeconds:0.00} s ({fullAccounts / fullSeconds:N0} accounts/s{spread}) | <= 10 s |
                 | Same, without usage snapshots (every account's rows read: a new store's first day) | {coldSeconds:0.00} s ({coldAccounts / coldSeconds:N0} accounts/s{coldSpread}) | |
                 | Back-fill of {days} daily snapshots for {backfillAccounts:N0} accounts ({snapshots:N0} snapshots) | {backfillSeconds:0.00} s ({snapshots / backfillSeconds:N0} snapshots/s) | <= 60 s |
-                | GET /api/v1/accounts/:id/health, {connections} connections, {wrkSeconds} s (wrk) | p50 {wrk.P50}, p99 {wrk.P99}, {wrk.Rps} req/s, {wrk.Errors} | p99 <= 10 ms |
+                | GET /api/v1/accounts/:id/health, {connections} connections, {wrkSeconds} s (wrk), steady state (after {wrkSeconds + 3} s of load) | p50 {wrk.P50}, p99 {wrk.P99}, {wrk.Rps} req/s, {wrk.Errors} | p99 <= 10 ms |
+                | Same, from 3 to {wrkSeconds + 3} s of load on a fresh start (the JIT still optimising) | p50 {wrkStart.P50}, p99 {wrkStart.P99}, {wrkStart.Rps} req/s, {wrkStart.Errors} | |
                 """);
             return 0;
         }
@@ -151,7 +152,7 @@ internal static partial class ScoringCommand
 
     private sealed record WrkResult(string P50, string P99, string Rps, string Errors);
 
-    private static async Task<WrkResult> RunWrkAsync(string directory, int accounts, int seconds, int connections, CancellationToken cancellationToken)
+    private static async Task<(WrkResult Start, WrkResult Steady)> RunWrkAsync(string directory, int accounts, int seconds, int connections, CancellationToken cancellationToken)
     {
         await using var server = await ChildServer.StartAsync([RepositoryPaths.ServiceDll(null)], directory, directory, new Dictionary<string, string>(), cancellationToken);
         var script = Path.Combine(directory, "health.lua");
@@ -162,13 +163,21 @@ internal static partial class ScoringCommand
               return wrk.format("GET", string.format("/api/v1/accounts/acct-%06d/health", math.random(0, {{accounts - 1}})))
             end
             """, cancellationToken);
-        // Warm up (JIT, page cache), then measure.
+        // Two windows under the same load: the first after a 3 s warm-up, while the JIT still moves hot code to its
+        // optimised tier (a freshly started service), then, straight after it, the steady state the target is about.
         await RunAsync("wrk", ["-t2", $"-c{connections}", "-d3s", "-s", script, server.RestUrl.ToString()], cancellationToken);
-        var output = await RunAsync("wrk", ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, server.RestUrl.ToString()], cancellationToken);
-        Progress.Say(output);
-        string Find(Regex regex) => regex.Match(output) is { Success: true } m ? m.Groups[1].Value : "?";
-        var errors = NonSuccess().Match(output) is { Success: true } e ? $"{e.Groups[1].Value} non-2xx" : "no errors";
-        return new WrkResult(Find(P50()), Find(P99()), Find(Rps()), errors);
+        var start = await MeasureAsync();
+        var steady = await MeasureAsync();
+        return (start, steady);
+
+        async Task<WrkResult> MeasureAsync()
+        {
+            var output = await RunAsync("wrk", ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", script, server.RestUrl.ToString()], cancellationToken);
+            Progress.Say(output);
+            string Find(Regex regex) => regex.Match(output) is { Success: true } m ? m.Groups[1].Value : "?";
+            var errors = NonSuccess().Match(output) is { Success: true } e ? $"{e.Groups[1].Value} non-2xx" : "no errors";
+            return new WrkResult(Find(P50()), Find(P99()), Find(Rps()), errors);
+        }
     }
 
     private static async Task<string> RunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
