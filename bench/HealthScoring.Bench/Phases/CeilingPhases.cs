@@ -23,7 +23,7 @@ internal static class CeilingPhases
         Progress.Say($"{phase}: serve --handler {handler} (child process)");
         try
         {
-            var settings = new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" };
+            var settings = ServiceGc.Settings(); // the ceiling server runs with the service's GC
             var m = await new ServedLoad(pool, ids, options).RunAsync(
                 [RepositoryPaths.BenchDll, "serve", "--handler", handler], null, data, settings, cancellationToken);
             return ServedLoad.ToResult(phase, title, m, [], extraPassed: true, databaseBytes: null);
