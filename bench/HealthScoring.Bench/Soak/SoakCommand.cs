@@ -100,7 +100,7 @@ internal static class SoakCommand
             ## Soak: mixed load for {minutes} minutes (issue 6)
 
             {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {MachineInfo.Current()}
-            SQLite page cache per connection: {(cacheMiB > 0 ? $"{cacheMiB} MiB" : "default (64 MiB)")}.
+            SQLite page cache per connection: {(cacheMiB > 0 ? $"{cacheMiB} MiB" : "the service's default (8 MiB)")}.
             Load: {eventsPerSecond:N0} events/s over gRPC (batches of {batch}, {accounts:N0} accounts, 2 connections) and {readsPerSecond} REST reads/s
             (health of a random account, a portfolio page, a risk-flag page), paced; the scorer and the webhook dispatcher run as usual.
 
