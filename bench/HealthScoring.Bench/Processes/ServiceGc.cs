@@ -54,8 +54,15 @@ internal static class ServiceGc
                 : throw new InvalidOperationException("The relaunched benchmark did not get the service's GC mode.");
         }
 
-        var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
-        start.ArgumentList.Add(RepositoryPaths.BenchDll);
+        // Started as `dotnet HealthScoring.Bench.dll` the host needs the assembly; started through its apphost
+        // (`dotnet run`), the apphost is the program.
+        var host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(RepositoryPaths.BenchDll);
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
