@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using System.Text.Json;
 
 namespace HealthScoring.Bench.Processes;
@@ -47,11 +46,11 @@ internal static class ServiceGc
     {
         if (Environment.GetEnvironmentVariable(Relaunched) == "1")
         {
-            var settings = Settings();
-            var server = settings.GetValueOrDefault("DOTNET_gcServer") == "1";
-            Progress.Say($"GC as the service runs it: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))} (server GC here: {GCSettings.IsServerGC})");
-            return GCSettings.IsServerGC == server ? null
-                : throw new InvalidOperationException("The relaunched benchmark did not get the service's GC mode.");
+            // What this process really runs with, as the runtime reports it.
+            string[] shown = ["ServerGC", "ConcurrentGC", "HeapCount", "GCDynamicAdaptationMode"];
+            var actual = GC.GetConfigurationVariables();
+            Progress.Say($"GC in this process: {string.Join(", ", shown.Select(k => $"{k} {actual.GetValueOrDefault(k)}"))}");
+            return null;
         }
 
         // Started as `dotnet HealthScoring.Bench.dll` the host needs the assembly; started through its apphost
@@ -70,7 +69,11 @@ internal static class ServiceGc
 
         foreach (var (key, value) in Settings())
         {
-            start.Environment[key] = value;
+            // A setting given in the environment wins, as it would for the service (e.g. DATAS turned back on).
+            if (Environment.GetEnvironmentVariable(key) is null)
+            {
+                start.Environment[key] = value;
+            }
         }
 
         start.Environment[Relaunched] = "1";
@@ -81,7 +84,16 @@ internal static class ServiceGc
         }
         catch (OperationCanceledException)
         {
-            child.Kill(entireProcessTree: true);
+            // Ctrl+C reaches the child too: let it stop its service and delete its scratch store before giving up on it.
+            try
+            {
+                await child.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                child.Kill(entireProcessTree: true);
+            }
+
             throw;
         }
 

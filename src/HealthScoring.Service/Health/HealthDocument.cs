@@ -50,9 +50,31 @@ internal static class HealthDocument
         int? ScoreOn(int day) => day < first ? stored.GetValueOrDefault(day) : day - first < days.Count ? days[day - first].Score : null;
         // Milliseconds, as health_computed_at stores the time.
         var at = DateTimeOffset.FromUnixTimeMilliseconds(computedAt.ToUnixTimeMilliseconds()).UtcDateTime;
-        return JsonSerializer.SerializeToUtf8Bytes(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null),
-            HealthDocumentJson.Default.HealthResponse);
+        return Render(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null));
     }
+
+    /// <summary>
+    /// A response as the stored document (UTF-8), written by the generated serializer into a writer with the endpoints'
+    /// escaping (the one option the generator cannot set; options that differ from the generated ones would leave its
+    /// fast path).
+    /// </summary>
+    public static byte[] Render(HealthResponse response)
+    {
+        // One buffer and writer per thread (the scorer renders in parallel), reset for each document.
+        var buffer = t_buffer ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ResponseJson.Encoder });
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, response, HealthDocumentJson.Default.HealthResponse);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     public static string Serialize(HealthResponse response) => JsonSerializer.Serialize(response, ResponseJson);
 
@@ -80,7 +102,8 @@ internal static class HealthDocument
 /// <summary>
 /// The stored document's serializer, generated at build time: it writes the response straight to UTF-8 without the
 /// reflection-based converters (rendering was about a third of the rollover's scoring CPU). Its options are the REST
-/// conventions (<see cref="Hosting.RestJson"/>); a test checks that both write the same bytes.
+/// conventions (<see cref="Hosting.RestJson"/>), its escaping theirs (the writer's, in <c>Render</c>); a test checks that
+/// it writes the same bytes as the endpoints' options.
 /// </summary>
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,

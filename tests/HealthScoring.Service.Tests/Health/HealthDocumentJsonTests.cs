@@ -15,7 +15,7 @@ public sealed class HealthDocumentJsonTests
     {
         var measures = new List<MeasureResponse>
         {
-            new("seat_utilisation", "seat_utilisation", 0.1 + 0.2, 37.5, 0.6, 0.75, "12 of 50 seats active in the last 30 days"),
+            new("seat_utilisation", "seat_utilisation", 0.1 + 0.2, 37.5, 0.6, 0.75, "12 of 50 seats active in the last 30 days; 'login' events, 3+ days"),
             new("nps", "nps", null, null, 0.4, 0, "No NPS answer <yet> & \"none\" in 'the' window: é, ü, 日本, emoji 🙂"),
             new("tiny", "goal_attainment", 1e-7, 100, double.Epsilon, 1.0 / 3, "\u0001 control\tcharacters\n"),
         };
@@ -27,10 +27,14 @@ public sealed class HealthDocumentJsonTests
             new OverrideResponse(80, "green", "Renewal signed", new DateTime(2027, 1, 1, 0, 0, 0, DateTimeKind.Utc), "csm@example.com",
                 new DateTime(2026, 11, 29, 10, 0, 0, DateTimeKind.Utc)));
 
-        var generated = JsonSerializer.SerializeToUtf8Bytes(response, HealthDocumentJson.Default.HealthResponse);
-        var rest = JsonSerializer.SerializeToUtf8Bytes(response, RestJson.Options);
+        // What the endpoints write with: ASP.NET Core's endpoint JSON options as the service configures them (RestApi).
+        var endpoint = RestJson.Apply(new Microsoft.AspNetCore.Http.Json.JsonOptions().SerializerOptions);
+        var stored = System.Text.Encoding.UTF8.GetString(HealthDocument.Render(response));
+        var written = System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(response, endpoint));
 
-        Assert.That(System.Text.Encoding.UTF8.GetString(generated), Is.EqualTo(System.Text.Encoding.UTF8.GetString(rest)));
-        Assert.That(System.Text.Encoding.UTF8.GetString(generated), Does.Contain("\"effectiveWeight\":0.3125").And.Contain("\"override\":{"));
+        Assert.That(stored, Is.EqualTo(written));
+        Assert.That(System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(response, RestJson.Options)), Is.EqualTo(written),
+            "webhooks and the override splice write with RestJson.Options");
+        Assert.That(stored, Does.Contain("\"effectiveWeight\":0.3125").And.Contain("\"override\":{").And.Contain("'login' events, 3+ days"));
     }
 }
