@@ -14,6 +14,7 @@ internal static class ServiceGc
 {
     private const string Relaunched = "HEALTHSCORING_BENCH_SERVICE_GC";
 
+    /// <summary>The service's GC settings as environment variables; a variable already set in this environment wins.</summary>
     public static Dictionary<string, string> Settings()
     {
         var path = Path.ChangeExtension(RepositoryPaths.ServiceDll(null), ".runtimeconfig.json");
@@ -33,6 +34,12 @@ internal static class ServiceGc
         if (properties.TryGetProperty("System.GC.DynamicAdaptationMode", out var adaptation))
         {
             settings["DOTNET_GCDynamicAdaptationMode"] = adaptation.GetInt32().ToString(CultureInfo.InvariantCulture);
+        }
+
+        // A setting given in the environment wins, as it would for the service (e.g. DATAS turned back on).
+        foreach (var key in settings.Keys.ToList())
+        {
+            settings[key] = Environment.GetEnvironmentVariable(key) ?? settings[key];
         }
 
         return settings;
@@ -69,11 +76,7 @@ internal static class ServiceGc
 
         foreach (var (key, value) in Settings())
         {
-            // A setting given in the environment wins, as it would for the service (e.g. DATAS turned back on).
-            if (Environment.GetEnvironmentVariable(key) is null)
-            {
-                start.Environment[key] = value;
-            }
+            start.Environment[key] = value;
         }
 
         start.Environment[Relaunched] = "1";

@@ -100,7 +100,7 @@ internal static partial class ScoringCommand
 
                 {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {MachineInfo.Current()}
                 Store: SQLite (synchronous=FULL), {accounts:N0} accounts x {days} days: {usageRows:N0} usage_daily rows, {userRows:N0} active_users_daily rows.
-                The scorer ran in the benchmark's process with the service's GC settings ({string.Join(", ", ServiceGc.Settings().Select(g => $"{g.Key}={Environment.GetEnvironmentVariable(g.Key) ?? g.Value}"))}).
+                The scorer ran in the benchmark's process with the service's GC settings ({string.Join(", ", ServiceGc.Settings().Select(g => $"{g.Key}={g.Value}"))}).
 
                 | Measurement | Result | Target |
                 |---|---:|---:|

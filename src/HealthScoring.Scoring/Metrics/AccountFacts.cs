@@ -126,30 +126,22 @@ public sealed class UsageHistory
     [ThreadStatic]
     private static HashSet<string>? t_users;
 
-    /// <summary>Adds a day's users to a set without boxing an enumerator for the usual collection types.</summary>
+    /// <summary>Adds a day's users to a set.</summary>
     internal static void AddUsers(IReadOnlyCollection<string> dayUsers, HashSet<string> users)
     {
-        switch (dayUsers)
+        foreach (var user in UsersOf(dayUsers))
         {
-            case string[] array:
-                foreach (var user in array)
-                {
-                    users.Add(user);
-                }
-
-                break;
-            case List<string> list:
-                foreach (var user in list)
-                {
-                    users.Add(user);
-                }
-
-                break;
-            default:
-                users.UnionWith(dayUsers);
-                break;
+            users.Add(user);
         }
     }
+
+    /// <summary>A day's users to loop over without boxing an enumerator (arrays and lists as they are, others copied).</summary>
+    internal static ReadOnlySpan<string> UsersOf(IReadOnlyCollection<string> dayUsers) => dayUsers switch
+    {
+        string[] array => array,
+        List<string> list => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list),
+        _ => dayUsers.ToArray(),
+    };
 
     /// <summary>The days of <see cref="Window"/>, latest first, without buffering them.</summary>
     public IEnumerable<UsageDay> WindowLatestFirst(DateOnly asOf, int days)

@@ -135,7 +135,7 @@ public static class MetricCalculator
         daysPerUser.Clear();
         foreach (var day in usage.Window(asOf, window))
         {
-            foreach (var user in day.Users is string[] array ? array : day.Users.ToArray())
+            foreach (var user in UsageHistory.UsersOf(day.Users))
             {
                 System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(daysPerUser, user, out _)++;
             }

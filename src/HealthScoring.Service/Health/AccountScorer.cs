@@ -108,11 +108,7 @@ internal sealed class AccountScorer(HealthRepository health, ScorecardCatalog ca
         var fromDay = work.FromDay;
         var results = new List<HealthResult>(toDay - fromDay + 1);
         // Before the first recomputed day the stored scores, from it on the ones computed so far.
-        int? ScoreOn(DateOnly date)
-        {
-            var day = UtcDay.FromDate(date);
-            return day < fromDay ? inputs.EarlierScores.GetValueOrDefault(day) : day - fromDay < results.Count ? results[day - fromDay].Score : null;
-        }
+        int? ScoreOn(DateOnly date) => HealthDocument.ScoreOn(UtcDay.FromDate(date), fromDay, results, inputs.EarlierScores);
 
         var stored = inputs.Flags.Where(f => f.ClearedDay is null || f.ClearedDay >= fromDay).ToList();
         var activeBefore = stored.Where(f => f.RaisedDay < fromDay).Select(f => f.ToEpisode() with { ClearedOn = null }).ToList();

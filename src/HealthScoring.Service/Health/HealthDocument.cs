@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using HealthScoring.Scoring.Engine;
 using HealthScoring.Service.Accounts;
@@ -47,11 +46,17 @@ internal static class HealthDocument
     {
         var first = UtcDay.FromDate(days[0].AsOf);
         var last = days[^1];
-        int? ScoreOn(int day) => day < first ? stored.GetValueOrDefault(day) : day - first < days.Count ? days[day - first].Score : null;
         // Milliseconds, as health_computed_at stores the time.
         var at = DateTimeOffset.FromUnixTimeMilliseconds(computedAt.ToUnixTimeMilliseconds()).UtcDateTime;
-        return Render(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), ScoreOn), null));
+        return Render(ToResponse(last, at, Trend(last.Score, UtcDay.FromDate(last.AsOf), day => ScoreOn(day, first, days, stored)), null));
     }
+
+    /// <summary>
+    /// An account's score on <paramref name="day"/> while days are recomputed from <paramref name="firstDay"/> on: before
+    /// it the <paramref name="stored"/> one, from it on the one in <paramref name="computed"/> (null beyond them).
+    /// </summary>
+    public static int? ScoreOn(int day, int firstDay, IReadOnlyList<HealthResult> computed, IReadOnlyDictionary<int, int?> stored) =>
+        day < firstDay ? stored.GetValueOrDefault(day) : day - firstDay < computed.Count ? computed[day - firstDay].Score : null;
 
     /// <summary>
     /// A response as the stored document (UTF-8), written by the generated serializer into a writer with the endpoints'
@@ -75,8 +80,6 @@ internal static class HealthDocument
 
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
-
-    public static string Serialize(HealthResponse response) => JsonSerializer.Serialize(response, ResponseJson);
 
     public static OverrideResponse ToResponse(HealthOverride active) =>
         new(active.Score, active.Band, active.Reason, active.ExpiresAt.UtcDateTime, active.SetBy, active.SetAt.UtcDateTime);

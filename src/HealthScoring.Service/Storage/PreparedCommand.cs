@@ -100,11 +100,8 @@ internal abstract class PreparedCommand : IAsyncDisposable
                 throw new InvalidOperationException("A prepared command runs inside a transaction: begin one first.");
             }
 
-            var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement, out string tail);
-            if (rc != raw.SQLITE_OK)
-            {
-                SqliteException.ThrowExceptionForRC(rc, _db);
-            }
+            // ThrowExceptionForRC throws only for error codes (not OK, ROW or DONE).
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _statement, out string tail), _db);
 
             if (!string.IsNullOrWhiteSpace(tail))
             {
@@ -135,16 +132,11 @@ internal abstract class PreparedCommand : IAsyncDisposable
                 {
                     if (_indexes[i] > 0)
                     {
-                        Check(BindSqlite(_statement, _indexes[i], values[i]));
+                        SqliteException.ThrowExceptionForRC(BindSqlite(_statement, _indexes[i], values[i]), _db);
                     }
                 }
 
-                var rc = raw.sqlite3_step(_statement);
-                if (rc != raw.SQLITE_DONE && rc != raw.SQLITE_ROW)
-                {
-                    SqliteException.ThrowExceptionForRC(rc, _db);
-                }
-
+                SqliteException.ThrowExceptionForRC(raw.sqlite3_step(_statement), _db);
                 return Task.FromResult(raw.sqlite3_changes(_db));
             }
             finally
@@ -157,15 +149,6 @@ internal abstract class PreparedCommand : IAsyncDisposable
         {
             _statement.Dispose();
             return ValueTask.CompletedTask;
-        }
-
-
-        private void Check(int rc)
-        {
-            if (rc != raw.SQLITE_OK)
-            {
-                SqliteException.ThrowExceptionForRC(rc, _db);
-            }
         }
     }
 }

@@ -133,7 +133,8 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             var db = connection.Handle!;
             if (!_statements.TryGetValue(sql, out var statement))
             {
-                Check(SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out statement), db);
+                // ThrowExceptionForRC throws only for error codes (not OK, ROW or DONE).
+                SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out statement), db);
                 _statements[sql] = statement;
             }
 
@@ -141,7 +142,7 @@ internal sealed class SqliteStoreDataSource : DbDataSource
             {
                 for (var i = 0; i < parameters.Length; i++)
                 {
-                    Check(PreparedCommand.BindSqlite(statement, i + 1, parameters[i]), db);
+                    SqliteException.ThrowExceptionForRC(PreparedCommand.BindSqlite(statement, i + 1, parameters[i]), db);
                 }
 
                 var rc = SQLitePCL.raw.sqlite3_step(statement);
@@ -150,21 +151,13 @@ internal sealed class SqliteStoreDataSource : DbDataSource
                     return read(new SqliteRow(statement));
                 }
 
-                Check(rc == SQLitePCL.raw.SQLITE_DONE ? SQLitePCL.raw.SQLITE_OK : rc, db);
+                SqliteException.ThrowExceptionForRC(rc, db);
                 return null;
             }
             finally
             {
                 // Ends the statement's read: no snapshot is held between calls (it would stop WAL checkpoints).
                 SQLitePCL.raw.sqlite3_reset(statement);
-            }
-        }
-
-        private static void Check(int rc, SQLitePCL.sqlite3 db)
-        {
-            if (rc != SQLitePCL.raw.SQLITE_OK)
-            {
-                SqliteException.ThrowExceptionForRC(rc, db);
             }
         }
 

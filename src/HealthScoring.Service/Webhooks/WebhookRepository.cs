@@ -181,7 +181,6 @@ internal sealed class WebhookRepository(DbDataSource db, SqlDialect dialect, Tim
             }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Moves a delivery's next attempt without counting an attempt (its endpoint's circuit is open).</summary>
     /// <summary>
     /// Moves a delivery that was not sent to a later time (its attempts do not change); one never attempted shows
     /// <paramref name="reason"/>, one that was keeps its last attempt's error.
