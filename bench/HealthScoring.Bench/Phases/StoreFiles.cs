@@ -3,7 +3,9 @@ using Microsoft.Data.Sqlite;
 namespace HealthScoring.Bench.Phases;
 
 /// <summary>What a SQLite store holds after a phase: counted directly, not through the service.</summary>
-internal sealed record StoreCounts(long EventKeys, long AccountEvents, long DailyEvents);
+/// <param name="EventKeys">Idempotency keys: packed in ingest_keys (16 bytes each) plus rows of the older event_keys.</param>
+/// <param name="PendingEvents">Acknowledged events not yet folded into the aggregates.</param>
+internal sealed record StoreCounts(long EventKeys, long AccountEvents, long DailyEvents, long PendingEvents);
 
 internal static class StoreFiles
 {
@@ -14,13 +16,14 @@ internal static class StoreFiles
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT (SELECT COUNT(*) FROM event_keys),
+            SELECT (SELECT COUNT(*) FROM event_keys) + (SELECT COALESCE(SUM(length(keys) / 16), 0) FROM ingest_keys),
                    (SELECT COALESCE(SUM(event_count), 0) FROM accounts),
-                   (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily)
+                   (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily),
+                   (SELECT COALESCE(SUM(event_count), 0) FROM ingest_pending)
             """;
         using var reader = command.ExecuteReader();
         reader.Read();
-        return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
     /// <summary>The database file plus its WAL, if one is left.</summary>

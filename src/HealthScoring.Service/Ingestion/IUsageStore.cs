@@ -4,11 +4,25 @@ namespace HealthScoring.Service.Ingestion;
 internal interface IUsageStore
 {
     /// <summary>
-    /// Stores a group of batches in one transaction: dedupe keys and aggregates. When this returns, the
-    /// accepted events are durable; when it throws, none of the group was stored.
+    /// Stores a group of batches in one transaction: dedupes them and records every new event. When this returns,
+    /// the accepted events are durable and will be counted exactly once; when it throws, none of the group was
+    /// stored. A store may fold the accepted events into the aggregates later (<see cref="FoldAsync"/>).
     /// </summary>
     Task<BatchOutcome[]> WriteAsync(IngestGroup group, int receivedDay, long receivedAtMs, CancellationToken cancellationToken);
 
     /// <summary>Forgets idempotency keys received before the given day.</summary>
     Task<int> PurgeKeysAsync(int receivedBeforeDay, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Folds accepted events that are not yet in the aggregates into them, oldest first, about
+    /// <paramref name="maxEvents"/> at most; returns how many (0: none were waiting). A store that writes the
+    /// aggregates in <see cref="WriteAsync"/> never has any.
+    /// </summary>
+    Task<int> FoldAsync(int maxEvents, CancellationToken cancellationToken) => Task.FromResult(0);
+
+    /// <summary>Accepted events not yet folded into the aggregates.</summary>
+    long UnfoldedEvents => 0;
+
+    /// <summary>Completes once every event of the account accepted before the call is in the aggregates.</summary>
+    Task WaitFoldedAsync(string accountId, CancellationToken cancellationToken) => Task.CompletedTask;
 }

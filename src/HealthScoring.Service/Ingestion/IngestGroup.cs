@@ -35,24 +35,36 @@ internal sealed class IngestGroup(IReadOnlyList<IReadOnlyList<UsageEvent>> batch
         return keys;
     }
 
-    public UsageDelta Resolve(IReadOnlySet<IdempotencyKey> newKeys, out BatchOutcome[] outcomes)
+    /// <summary>The events to count (each key's first copy, when <paramref name="isNew"/>), in order, and each batch's outcome.</summary>
+    public List<UsageEvent> Accept(Func<IdempotencyKey, bool> isNew, out BatchOutcome[] outcomes)
     {
-        var delta = new UsageDelta();
-        var claimed = new HashSet<IdempotencyKey>(newKeys.Count);
+        var accepted = new List<UsageEvent>(EventCount);
+        var claimed = new HashSet<IdempotencyKey>(EventCount);
         outcomes = new BatchOutcome[Batches.Count];
         for (var i = 0; i < Batches.Count; i++)
         {
-            var accepted = 0;
+            var before = accepted.Count;
             foreach (var e in Batches[i])
             {
-                if (newKeys.Contains(e.Key) && claimed.Add(e.Key))
+                if (isNew(e.Key) && claimed.Add(e.Key))
                 {
-                    delta.Add(e);
-                    accepted++;
+                    accepted.Add(e);
                 }
             }
 
-            outcomes[i] = new BatchOutcome(accepted, Batches[i].Count - accepted);
+            outcomes[i] = new BatchOutcome(accepted.Count - before, Batches[i].Count - (accepted.Count - before));
+        }
+
+        return accepted;
+    }
+
+    /// <summary>The aggregate changes of the events whose key is in <paramref name="newKeys"/> (see <see cref="Accept"/>).</summary>
+    public UsageDelta Resolve(IReadOnlySet<IdempotencyKey> newKeys, out BatchOutcome[] outcomes)
+    {
+        var delta = new UsageDelta();
+        foreach (var e in Accept(newKeys.Contains, out outcomes))
+        {
+            delta.Add(e);
         }
 
         return delta;
@@ -71,21 +83,22 @@ internal sealed class UsageDelta
 
     public Dictionary<string, AccountDelta> Accounts { get; } = new(StringComparer.Ordinal);
 
-    public void Add(UsageEvent e)
+    public void Add(UsageEvent e) => Add(e.AccountId, e.Name, e.UserId, e.OccurredAt.ToUnixTimeMilliseconds(), e.Quantity);
+
+    public void Add(string account, string name, string? user, long occurredAtMs, double quantity)
     {
-        var day = e.Day;
-        var dailyKey = (e.AccountId, day, e.Name);
-        Daily[dailyKey] = Daily.TryGetValue(dailyKey, out var d) ? (d.Count + 1, d.Quantity + e.Quantity) : (1, e.Quantity);
-        if (e.UserId is { } user)
+        var day = UtcDay.OfMs(occurredAtMs);
+        var dailyKey = (account, day, name);
+        Daily[dailyKey] = Daily.TryGetValue(dailyKey, out var d) ? (d.Count + 1, d.Quantity + quantity) : (1, quantity);
+        if (user is not null)
         {
-            var userKey = (e.AccountId, day, user);
+            var userKey = (account, day, user);
             Users[userKey] = Users.GetValueOrDefault(userKey) + 1;
         }
 
-        var at = e.OccurredAt.ToUnixTimeMilliseconds();
-        Accounts[e.AccountId] = Accounts.TryGetValue(e.AccountId, out var a)
-            ? new AccountDelta(Math.Min(a.FirstAt, at), Math.Max(a.LastAt, at), a.Count + 1, a.Quantity + e.Quantity, Math.Min(a.FirstDay, day))
-            : new AccountDelta(at, at, 1, e.Quantity, day);
+        Accounts[account] = Accounts.TryGetValue(account, out var a)
+            ? new AccountDelta(Math.Min(a.FirstAt, occurredAtMs), Math.Max(a.LastAt, occurredAtMs), a.Count + 1, a.Quantity + quantity, Math.Min(a.FirstDay, day))
+            : new AccountDelta(occurredAtMs, occurredAtMs, 1, quantity, day);
     }
 }
 

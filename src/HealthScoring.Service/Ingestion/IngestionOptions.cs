@@ -30,6 +30,17 @@ internal sealed class IngestionOptions
     [Range(100, 1_000_000)]
     public int MaxEventsPerCommit { get; set; } = 20_000;
 
+    /// <summary>
+    /// Acknowledged events not yet folded into the usage aggregates beyond which new batches are refused with
+    /// RESOURCE_EXHAUSTED: how far scores and usage may fall behind ingestion (SQLite; the events are durable).
+    /// </summary>
+    [Range(1000, 100_000_000)]
+    public int MaxUnfoldedEvents { get; set; } = 2_000_000;
+
+    /// <summary>Most acknowledged events folded into the usage aggregates in one store transaction.</summary>
+    [Range(100, 10_000_000)]
+    public int MaxEventsPerFold { get; set; } = 200_000;
+
     /// <summary>The retry hint sent with RESOURCE_EXHAUSTED / UNAVAILABLE.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 }

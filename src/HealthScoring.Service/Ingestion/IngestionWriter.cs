@@ -20,10 +20,12 @@ internal sealed class IngestionUnavailableException(string message, Exception? i
 /// (up to <see cref="IngestionOptions.MaxEventsPerCommit"/>) and stores them in one transaction, so one
 /// fsync serves many callers. A batch's task completes only after its commit: an acknowledgement always
 /// means durable. The queue is bounded by events: beyond <see cref="IngestionOptions.MaxPendingEvents"/>
-/// a submission fails at once with a retry hint instead of waiting without bound.
+/// a submission fails at once with a retry hint instead of waiting without bound, and so does one while more than
+/// <see cref="IngestionOptions.MaxUnfoldedEvents"/> acknowledged events wait for the <see cref="UsageFolder"/>.
 /// </summary>
 internal sealed partial class IngestionWriter(
     IUsageStore store,
+    UsageFolder folder,
     StoreReadiness readiness,
     IngestionOptions options,
     TimeProvider clock,
@@ -39,7 +41,8 @@ internal sealed partial class IngestionWriter(
             return Task.FromResult(new BatchOutcome(0, 0));
         }
 
-        if (Interlocked.Add(ref _pendingEvents, events.Count) > options.MaxPendingEvents)
+        if (Interlocked.Add(ref _pendingEvents, events.Count) > options.MaxPendingEvents
+            || store.UnfoldedEvents > options.MaxUnfoldedEvents)
         {
             Interlocked.Add(ref _pendingEvents, -events.Count);
             throw new IngestionOverloadedException(options.RetryAfter);
@@ -109,6 +112,7 @@ internal sealed partial class IngestionWriter(
                 return await store.WriteAsync(batches, UtcDay.Of(now), now.ToUnixTimeMilliseconds(), CancellationToken.None);
             });
             readiness.ReportWriteSucceeded();
+            folder.Nudge();
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Completion.TrySetResult(outcomes[i]);

@@ -50,7 +50,9 @@ internal readonly record struct IdempotencyKey(UInt128 Value)
 
 internal static class UtcDay
 {
-    public static int Of(DateTimeOffset time) => (int)Math.Floor(time.ToUnixTimeMilliseconds() / 86_400_000d);
+    public static int Of(DateTimeOffset time) => OfMs(time.ToUnixTimeMilliseconds());
+
+    public static int OfMs(long unixMs) => (int)Math.Floor(unixMs / 86_400_000d);
 
     public static DateOnly ToDate(int day) => DateOnly.FromDayNumber(Epoch + day);
 

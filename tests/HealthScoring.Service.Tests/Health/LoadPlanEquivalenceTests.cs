@@ -106,7 +106,7 @@ public sealed class LoadPlanEquivalenceTests
 
             foreach (var chunk in events.Chunk(1000))
             {
-                await writer.WriteAsync(new IngestGroup([chunk]), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+                await writer.WriteAndFoldAsync(new IngestGroup([chunk]), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
             }
 
             await crm.UpsertAsync(account, new AccountCrm

@@ -6,6 +6,8 @@ using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
 using HealthScoring.Service.Tests.Storage;
 
+using HealthScoring.Service.Tests.Infrastructure;
+
 namespace HealthScoring.Service.Tests.Health;
 
 /// <summary>
@@ -25,7 +27,7 @@ public sealed class StoredDocumentTests
         await using var store = created;
         var now = LoadPlanEquivalenceTests.Now;
         var today = UtcDay.Of(now);
-        await store.NewUsageStore().WriteAsync(new IngestGroup([[
+        await store.NewUsageStore().WriteAndFoldAsync(new IngestGroup([[
             new UsageEvent("trend-1", "e1", "u1", "login", now.AddDays(-40), 1),
             new UsageEvent("trend-1", "e2", "u2", "report", now.AddDays(-2), 2),
         ]]), today, now.ToUnixTimeMilliseconds(), CancellationToken.None);

@@ -8,6 +8,8 @@ using HealthScoring.Service.Scorecards;
 using HealthScoring.Service.Storage;
 using HealthScoring.Service.Tests.Storage;
 
+using HealthScoring.Service.Tests.Infrastructure;
+
 namespace HealthScoring.Service.Tests.Health;
 
 /// <summary>
@@ -111,7 +113,7 @@ public sealed class UsageSnapshotTests
         var now = LoadPlanEquivalenceTests.Now;
         var today = UtcDay.Of(now);
         var writer = store.NewUsageStore();
-        await writer.WriteAsync(new IngestGroup([[
+        await writer.WriteAndFoldAsync(new IngestGroup([[
             new UsageEvent("snap-1", "e1", "u1", "login", now.AddDays(-3), 1),
             new UsageEvent("snap-1", "e2", "u2", "report", now.AddDays(-1), 2),
         ]]), today, now.ToUnixTimeMilliseconds(), CancellationToken.None);
@@ -131,7 +133,7 @@ public sealed class UsageSnapshotTests
         var rescored = await scorer.ScoreAsync([new ScoringWork("snap-1", today + 1, next.DirtyVersion)], today + 1, CancellationToken.None);
         Assert.That(rescored.Single().UsageSnapshot, Is.Null, "from a snapshot: nothing new to keep");
 
-        await writer.WriteAsync(new IngestGroup([[new UsageEvent("snap-1", "e3", "u3", "login", now, 1)]]),
+        await writer.WriteAndFoldAsync(new IngestGroup([[new UsageEvent("snap-1", "e3", "u3", "login", now, 1)]]),
             today, now.ToUnixTimeMilliseconds(), CancellationToken.None);
         var after = (await health.LoadManyAsync(["snap-1"], nextDay, CancellationToken.None))["snap-1"];
         Assert.That(after.LoadedFrom, Is.Not.Null, "usage arrived: the rows are read");

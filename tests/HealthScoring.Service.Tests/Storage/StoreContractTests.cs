@@ -185,7 +185,7 @@ public sealed class StoreContractTests(string providerName)
         new(account, id, user, name, at ?? Now.AddMinutes(-5), quantity);
 
     private static Task<BatchOutcome[]> WriteAsync(IUsageStore store, IReadOnlyList<IReadOnlyList<UsageEvent>> batches) =>
-        store.WriteAsync(new IngestGroup(batches), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
+        store.WriteAndFoldAsync(new IngestGroup(batches), UtcDay.Of(Now), Now.ToUnixTimeMilliseconds(), CancellationToken.None);
     [Test]
     public async Task Accounts_UpsertCreatesThenReplaces_KeepingUsage_AndRecordsMoneyChanges()
     {
