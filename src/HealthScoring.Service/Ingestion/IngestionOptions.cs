@@ -37,6 +37,16 @@ internal sealed class IngestionOptions
     [Range(1000, 100_000_000)]
     public int MaxUnfoldedEvents { get; set; } = 2_000_000;
 
+    /// <summary>
+    /// While acknowledgements keep coming, the folder waits for this many events (or <see cref="FoldDelay"/>) before
+    /// folding: large folds write each aggregate row once for many events, and a fold holds SQLite's write lock.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MinEventsPerFold { get; set; } = 100_000;
+
+    /// <summary>The longest an acknowledged event waits to be folded while acknowledgements keep coming.</summary>
+    public TimeSpan FoldDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most acknowledged events folded into the usage aggregates in one store transaction.</summary>
     [Range(100, 10_000_000)]
     public int MaxEventsPerFold { get; set; } = 200_000;

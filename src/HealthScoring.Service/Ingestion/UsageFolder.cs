@@ -4,11 +4,12 @@ using HealthScoring.Service.Storage;
 namespace HealthScoring.Service.Ingestion;
 
 /// <summary>
-/// Folds acknowledged events into the aggregates scoring reads (<see cref="IUsageStore.FoldAsync"/>), as soon as
-/// the writer commits and for as long as any are waiting. Under load each fold takes everything that arrived
-/// during the previous one (up to <see cref="IngestionOptions.MaxEventsPerFold"/>), so folds grow with the
-/// rate and each aggregate row is written once for many events. On a graceful stop it folds what is left; after
-/// a crash the next start does.
+/// Folds acknowledged events into the aggregates scoring reads (<see cref="IUsageStore.FoldAsync"/>). When the
+/// writer goes quiet (no commit for <see cref="QuietGap"/>) it folds at once, so usage is fresh within
+/// milliseconds at low rates. While commits keep coming it waits for <see cref="IngestionOptions.MinEventsPerFold"/>
+/// events or <see cref="IngestionOptions.FoldDelay"/>: a fold holds SQLite's write lock, so a few large folds
+/// (each aggregate row written once for many events) leave the acknowledgements more time than many small ones.
+/// On a graceful stop it folds what is left; after a crash the next start does.
 /// </summary>
 internal sealed partial class UsageFolder(
     IUsageStore store,
@@ -17,6 +18,9 @@ internal sealed partial class UsageFolder(
     ILogger<UsageFolder> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _committed = new(0, 1);
+
+    /// <summary>No commit for this long: the writer is idle, fold now.</summary>
+    public static readonly TimeSpan QuietGap = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Tells the folder that new events were committed.</summary>
     public void Nudge()
@@ -47,6 +51,7 @@ internal sealed partial class UsageFolder(
             int folded;
             try
             {
+                await GatherAsync(stoppingToken);
                 folded = await FoldOnceAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -86,6 +91,17 @@ internal sealed partial class UsageFolder(
         {
             // Nothing is lost: what is not folded now is folded at the next start.
             LogFoldAtStopFailed(logger, ex, store.UnfoldedEvents);
+        }
+    }
+
+    /// <summary>Returns once a fold is due: the writer went quiet, enough events wait, or the oldest waited long enough.</summary>
+    private async Task GatherAsync(CancellationToken stoppingToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (store.UnfoldedEvents < options.MinEventsPerFold
+               && System.Diagnostics.Stopwatch.GetElapsedTime(started) < options.FoldDelay
+               && await _committed.WaitAsync(QuietGap, stoppingToken))
+        {
         }
     }
 
