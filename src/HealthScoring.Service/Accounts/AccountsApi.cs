@@ -132,13 +132,10 @@ internal static class AccountsApi
             DateTimeOffset.FromUnixTimeMilliseconds(started).Subtract(SyncOverlap).UtcDateTime));
     }
 
-    /// <summary>How long a read of an account waits for its acknowledged events to reach the usage aggregates.</summary>
-    public static readonly TimeSpan FoldWait = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// The account with its usage. Usage reflects every event acknowledged before the request (read-your-writes):
     /// when some of the account's are still being folded into the aggregates, the read waits for them, up to
-    /// <see cref="FoldWait"/> (then it serves the totals as they are).
+    /// <see cref="UsageStoreReads.FoldWait"/> (then it serves the totals as they are).
     /// </summary>
     private static async Task<Results<Ok<AccountResponse>, NotFound<ProblemDetails>>> GetAsync(
         string accountId, AccountRepository accounts, IUsageStore usage, CancellationToken cancellationToken)
@@ -148,19 +145,7 @@ internal static class AccountsApi
             return TypedResults.NotFound(NotFoundProblem(accountId));
         }
 
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            wait.CancelAfter(FoldWait);
-            try
-            {
-                await usage.WaitFoldedAsync(accountId, wait.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The fold is behind by more than the wait: the totals below are the last folded ones.
-            }
-        }
-
+        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken);
         var account = await accounts.GetAsync(accountId, cancellationToken);
         return account is null
             ? TypedResults.NotFound(NotFoundProblem(accountId))

@@ -63,7 +63,7 @@ internal static class HealthApi
     }
 
     private static async Task<Results<Ok<HealthResponse>, StoredJsonResult, NotFound<ProblemDetails>, ValidationProblem>> GetAsync(
-        string accountId, string? asOf, HealthRepository health, AccountScorer scorer, TimeProvider clock, CancellationToken cancellationToken)
+        string accountId, string? asOf, HealthRepository health, AccountScorer scorer, IUsageStore usage, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var today = UtcDay.Of(now);
@@ -96,7 +96,8 @@ internal static class HealthApi
             return new StoredJsonResult(HealthDocument.WithOverride(json, active));
         }
 
-        // A past day (or a score not stored yet): computed on demand, as of that day.
+        // A past day (or a score not stored yet): computed on demand, as of that day, from every event acknowledged so far.
+        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken);
         var computedAt = now;
         var result = await scorer.ScoreAsOfAsync(accountId, day, cancellationToken);
         if (result is null)
@@ -138,7 +139,7 @@ internal static class HealthApi
     }
 
     private static async Task<Results<Accepted<RescoreResponse>, ValidationProblem>> RescoreAsync(
-        RescoreRequest? request, HealthRepository health, ScoringOptions options, TimeProvider clock, CancellationToken cancellationToken)
+        RescoreRequest? request, HealthRepository health, IUsageStore usage, ScoringOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var today = UtcDay.Of(clock.GetUtcNow());
         var from = request?.From is { } f ? UtcDay.FromDate(f) : today - options.HistoryDays;
@@ -159,12 +160,15 @@ internal static class HealthApi
         }
 
         from = Math.Max(from, today - options.HistoryDays);
+
+        // Accounts known only from events acknowledged just before exist once those are folded.
+        await usage.WaitFoldedAsync(null, UsageStoreReads.FoldWait, cancellationToken);
         var count = await health.RequestRescoreAsync(request?.AccountIds, from, cancellationToken);
         return TypedResults.Accepted("/api/v1/rescore", new RescoreResponse(count, UtcDay.ToDate(from)));
     }
 
     private static async Task<Results<Ok<OverrideResponse>, NotFound<ProblemDetails>, ValidationProblem>> SetOverrideAsync(
-        string accountId, OverrideRequest request, HealthOverrideRepository overrides, TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string accountId, OverrideRequest request, HealthOverrideRepository overrides, IUsageStore usage, TimeProvider clock, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
@@ -200,6 +204,7 @@ internal static class HealthApi
 
         var value = new HealthOverride(request.Score, request.Band, request.Reason!.Trim(), request.ExpiresAt!.Value.ToUniversalTime(),
             user.Identity?.Name ?? "unknown", now);
+        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken); // an account first seen in events just acknowledged
         if (!await overrides.SetAsync(accountId, value, cancellationToken))
         {
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));

@@ -23,6 +23,38 @@ internal interface IUsageStore
     /// <summary>Accepted events not yet folded into the aggregates.</summary>
     long UnfoldedEvents => 0;
 
-    /// <summary>Completes once every event of the account accepted before the call is in the aggregates.</summary>
-    Task WaitFoldedAsync(string accountId, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Completes once every event of the account (null: of every account) accepted before the call is in the
+    /// aggregates; at once when none is pending.
+    /// </summary>
+    Task WaitFoldedAsync(string? accountId, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal static class UsageStoreReads
+{
+    /// <summary>How long a read waits for acknowledged events to reach the usage aggregates.</summary>
+    public static readonly TimeSpan FoldWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Read-your-writes for the REST facade: waits until the events of <paramref name="accountId"/> (null: of every
+    /// account) acknowledged before now are in the aggregates, up to <see cref="FoldWait"/>; after that the caller
+    /// reads the aggregates as they are. Costs a dictionary lookup when nothing of the account is pending.
+    /// </summary>
+    public static async ValueTask WaitFoldedAsync(this IUsageStore store, string? accountId, TimeSpan max, CancellationToken cancellationToken)
+    {
+        var folded = store.WaitFoldedAsync(accountId, CancellationToken.None);
+        if (folded.IsCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            await folded.WaitAsync(max, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The fold is behind by more than the wait: serve the last folded totals.
+        }
+    }
 }

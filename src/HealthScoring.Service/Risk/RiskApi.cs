@@ -1,5 +1,6 @@
 using HealthScoring.Scoring.Risk;
 using HealthScoring.Service.Accounts;
+using HealthScoring.Service.Ingestion;
 using HealthScoring.Service.Auth;
 using HealthScoring.Service.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,11 +25,16 @@ internal static class RiskApi
 
     /// <summary>An account's flags, newest first: the active ones (default) or all, cleared ones included.</summary>
     private static async Task<Results<Ok<RiskFlagPage>, NotFound<ProblemDetails>, ValidationProblem>> AccountFlagsAsync(
-        string accountId, string? state, AccountRepository accounts, RiskFlagRepository flags, CancellationToken cancellationToken)
+        string accountId, string? state, AccountRepository accounts, RiskFlagRepository flags, IUsageStore usage, CancellationToken cancellationToken)
     {
         if (state is not (null or "active" or "all"))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = ["must be 'active' or 'all'"] });
+        }
+
+        if (AccountsApi.IsValidId(accountId))
+        {
+            await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken); // it may exist from events just acknowledged
         }
 
         if (!AccountsApi.IsValidId(accountId) || await accounts.GetAsync(accountId, cancellationToken) is null)

@@ -13,6 +13,7 @@ internal sealed class FoldProgress
     private readonly Dictionary<string, long> _lastGroupOf = new(StringComparer.Ordinal);
     private TaskCompletionSource _nextFold = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _foldedThrough;
+    private long _lastAccepted;
     private long _pendingFromBefore;
 
     /// <summary>Groups up to this id were pending when the store was opened (before a restart): every account waits for them.</summary>
@@ -28,6 +29,7 @@ internal sealed class FoldProgress
     {
         lock (_lock)
         {
+            _lastAccepted = Math.Max(_lastAccepted, groupId);
             foreach (var e in events)
             {
                 _lastGroupOf[e.AccountId] = groupId;
@@ -56,14 +58,15 @@ internal sealed class FoldProgress
         folded.SetResult();
     }
 
-    public async Task WaitAsync(string accountId, CancellationToken cancellationToken)
+    /// <summary>Completes when the account's accepted groups (null: every accepted group) are folded.</summary>
+    public async Task WaitAsync(string? accountId, CancellationToken cancellationToken)
     {
         while (true)
         {
             Task next;
             lock (_lock)
             {
-                var needed = Math.Max(_pendingFromBefore, _lastGroupOf.GetValueOrDefault(accountId));
+                var needed = Math.Max(_pendingFromBefore, accountId is null ? _lastAccepted : _lastGroupOf.GetValueOrDefault(accountId));
                 if (needed <= _foldedThrough)
                 {
                     return;

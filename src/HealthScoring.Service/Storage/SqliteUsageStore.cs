@@ -222,7 +222,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         }
     }
 
-    public async Task WaitFoldedAsync(string accountId, CancellationToken cancellationToken)
+    public async Task WaitFoldedAsync(string? accountId, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
         await _progress.WaitAsync(accountId, cancellationToken);
