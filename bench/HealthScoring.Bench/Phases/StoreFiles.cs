@@ -9,26 +9,34 @@ internal sealed record StoreCounts(long EventKeys, long AccountEvents, long Dail
 
 internal static class StoreFiles
 {
-    /// <summary>Counts rows with a private, unpooled connection; closing it checkpoints and removes the WAL.</summary>
+    /// <summary>
+    /// Counts rows of the store and of its ingest journal (attached) with a private, unpooled connection; closing it
+    /// checkpoints and removes the WALs. Pending: journal groups after the store's fold watermark.
+    /// </summary>
     public static StoreCounts Count(string databasePath)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT (SELECT COUNT(*) FROM event_keys) + (SELECT COALESCE(SUM(length(keys) / 16), 0) FROM ingest_keys),
+        command.CommandText = "ATTACH DATABASE @journal AS journal;" + """
+            SELECT (SELECT COUNT(*) FROM event_keys) + (SELECT COALESCE(SUM(length(keys) / 16), 0) FROM journal.ingest_keys),
                    (SELECT COALESCE(SUM(event_count), 0) FROM accounts),
                    (SELECT COALESCE(SUM(event_count), 0) FROM usage_daily),
-                   (SELECT COALESCE(SUM(event_count), 0) FROM ingest_pending)
+                   (SELECT COALESCE(SUM(event_count), 0) FROM journal.ingest_pending
+                    WHERE batch_id > (SELECT through FROM ingest_folded))
             """;
+        command.Parameters.AddWithValue("@journal", JournalPath(databasePath));
         using var reader = command.ExecuteReader();
         reader.Read();
         return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
-    /// <summary>The database file plus its WAL, if one is left.</summary>
+    /// <summary>The database file and its ingest journal, plus their WALs if any are left.</summary>
     public static long Bytes(string databasePath) =>
-        new[] { databasePath, databasePath + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+        new[] { databasePath, databasePath + "-wal", JournalPath(databasePath), JournalPath(databasePath) + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    /// <summary>The ingest journal beside a store file, as the service names it.</summary>
+    public static string JournalPath(string databasePath) => new HealthScoring.Service.Storage.SqliteStoreDataSource($"Data Source={databasePath}", "Full").JournalPath;
 
     public static void DeleteDirectory(string directory)
     {

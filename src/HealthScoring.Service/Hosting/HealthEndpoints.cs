@@ -75,7 +75,7 @@ internal sealed class StoreProbe(DbDataSource db, StoreReadiness readiness)
                 "UPDATE schema_migrations SET applied_at = applied_at WHERE id = (SELECT MIN(id) FROM schema_migrations)",
                 transaction: transaction, commandTimeout: 1, cancellationToken: cancellationToken));
             await transaction.RollbackAsync(cancellationToken);
-            return true;
+            return db is not SqliteStoreDataSource sqliteStore || CanWriteJournal(sqliteStore);
         }
         catch (DbException)
         {
@@ -88,6 +88,34 @@ internal sealed class StoreProbe(DbDataSource db, StoreReadiness readiness)
                 await connection.ExecuteAsync(new CommandDefinition(
                     $"PRAGMA busy_timeout={(db as SqliteStoreDataSource)?.BusyTimeoutMs ?? 10_000};", cancellationToken: CancellationToken.None));
             }
+        }
+    }
+
+    /// <summary>Whether SQLite's ingest journal (where acknowledgements are written) takes its write lock now.</summary>
+    private static bool CanWriteJournal(SqliteStoreDataSource sqlite)
+    {
+        try
+        {
+            using var journal = sqlite.OpenJournalConnection();
+            using var command = journal.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout=500;";
+            command.ExecuteNonQuery();
+            try
+            {
+                using var transaction = journal.BeginTransaction(deferred: false);
+                transaction.Rollback();
+                return true;
+            }
+            finally
+            {
+                // The connection goes back to the pool: with the store's own timeout.
+                command.CommandText = $"PRAGMA busy_timeout={sqlite.BusyTimeoutMs};";
+                command.ExecuteNonQuery();
+            }
+        }
+        catch (DbException)
+        {
+            return false;
         }
     }
 }

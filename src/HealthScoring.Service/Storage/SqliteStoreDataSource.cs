@@ -35,6 +35,28 @@ internal sealed class SqliteStoreDataSource : DbDataSource
         };
         _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-{cacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA mmap_size={(long)Math.Clamp(mmapMiB, 0, 2047) * 1024 * 1024};";
         FilePath = builder.DataSource;
+        var file = Path.GetFileName(FilePath);
+        JournalPath = Path.Combine(Path.GetDirectoryName(FilePath) ?? "", Path.GetFileNameWithoutExtension(file) + ".ingest" + Path.GetExtension(file));
+        builder.DataSource = JournalPath;
+        _journalConnectionString = builder.ToString();
+    }
+
+    private readonly string _journalConnectionString;
+
+    /// <summary>
+    /// The ingest journal beside the store (<c>healthscoring.ingest.db</c> for <c>healthscoring.db</c>): acknowledged
+    /// events wait there to be folded into the store (<see cref="SqliteUsageStore"/>). A file of its own has a write
+    /// lock of its own, so acknowledgements never wait for a fold or a scoring save.
+    /// </summary>
+    public string JournalPath { get; }
+
+    /// <summary>A connection to the ingest journal, with the store's pragmas.</summary>
+    public SqliteConnection OpenJournalConnection()
+    {
+        var connection = new SqliteConnection(_journalConnectionString);
+        connection.Open();
+        Initialise(connection);
+        return connection;
     }
 
     public int BusyTimeoutMs { get; }

@@ -4,22 +4,44 @@ using Microsoft.Data.Sqlite;
 namespace HealthScoring.Service.Storage;
 
 /// <summary>
-/// The SQLite ingest writer. SQLite has one writer at a time, so the acknowledgement commits as little as it can:
-/// per group of batches, one row of packed idempotency keys and one row of encoded events (migration 0008). The
-/// keys of the idempotency window are held in memory, so deduplication costs no SQL. The aggregates scoring reads
-/// (<c>usage_daily</c>, <c>active_users_daily</c>, <c>accounts</c>) are then folded from the pending rows in large
-/// sets (<see cref="FoldAsync"/>), in the transaction that deletes them: after a crash, whatever was not folded
-/// still is, and nothing is counted twice. One dedicated connection writes; its bulk statements bind by position
-/// (see <see cref="SqliteBulkStatement"/>).
+/// The SQLite ingest writer, in two steps over two files.
+/// <list type="number">
+/// <item>The acknowledgement commits, per group of batches, one row of packed idempotency keys and one row of encoded
+/// events (<see cref="JournalCodec"/>) to the ingest journal (<see cref="SqliteStoreDataSource.JournalPath"/>). That
+/// file has its own write lock, so acknowledgements never wait for a fold or a scoring save. The keys of the
+/// idempotency window are held in memory, so deduplication costs no SQL.</item>
+/// <item><see cref="FoldAsync"/> adds pending groups to the aggregates scoring reads (<c>usage_daily</c>,
+/// <c>active_users_daily</c>, <c>accounts</c>) in large sets, and moves the store's watermark
+/// (<c>ingest_folded.through</c>, migration 0008) in the same transaction. Groups up to the watermark are counted,
+/// later ones are not: after a crash at any point, whatever was not folded still is, and nothing twice.</item>
+/// </list>
+/// One connection writes each file; the bulk statements bind by position (see <see cref="SqliteBulkStatement"/>).
 /// </summary>
 internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private const string JournalSchema = """
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE IF NOT EXISTS ingest_keys (
+          batch_id INTEGER PRIMARY KEY AUTOINCREMENT,
+          received_day INTEGER NOT NULL,
+          keys BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS ix_ingest_keys_received_day ON ingest_keys (received_day);
+        CREATE TABLE IF NOT EXISTS ingest_pending (
+          batch_id INTEGER PRIMARY KEY,
+          received_at INTEGER NOT NULL,
+          event_count INTEGER NOT NULL,
+          events BLOB NOT NULL);
+        """;
+
+    // _acking: the journal's write connection. _folding: the store's write connection, one fold at a time.
+    private readonly SemaphoreSlim _acking = new(1, 1);
     private readonly SemaphoreSlim _folding = new(1, 1);
     private readonly FoldProgress _progress = new();
-    private SqliteConnection? _connection;
+    private SqliteConnection? _journal;
+    private SqliteConnection? _store;
     private HashSet<UInt128>? _keys;
     private long _seenThrough;
+    private long _foldedThrough;
     private long _unfolded;
 
     private readonly SqliteBulkStatement _upsertDaily = new(
@@ -61,20 +83,21 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
 
     public async Task<BatchOutcome[]> WriteAsync(IngestGroup group, int receivedDay, long receivedAtMs, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
+        await _acking.WaitAsync(cancellationToken);
         try
         {
-            var connection = Connection();
-            var keys = Keys(connection);
+            var keys = _keys!;
+            var journal = Journal();
             List<UsageEvent> accepted;
             BatchOutcome[] outcomes;
             long batchId;
             try
             {
-                using var transaction = connection.BeginTransaction(deferred: false);
+                using var transaction = journal.BeginTransaction(deferred: false);
 
-                // Holding the write lock: first take in the keys any other writer on this file committed since.
-                CatchUp(connection, keys);
+                // Holding the journal's write lock: first take in the keys any other writer on it committed since.
+                CatchUp(journal, keys);
                 accepted = group.Accept(key => !keys.Contains(key.Value), out outcomes);
                 if (accepted.Count == 0)
                 {
@@ -87,7 +110,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(packed.AsSpan(i * 16), accepted[i].Key.Value);
                 }
 
-                using (var command = connection.CreateCommand())
+                using (var command = journal.CreateCommand())
                 {
                     command.CommandText = "INSERT INTO ingest_keys (received_day, keys) VALUES (@day, @keys) RETURNING batch_id";
                     command.Parameters.AddWithValue("@day", receivedDay);
@@ -95,7 +118,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     batchId = (long)command.ExecuteScalar()!;
                 }
 
-                using (var command = connection.CreateCommand())
+                using (var command = journal.CreateCommand())
                 {
                     command.CommandText = "INSERT INTO ingest_pending (batch_id, received_at, event_count, events) VALUES (@id, @at, @count, @events)";
                     command.Parameters.AddWithValue("@id", batchId);
@@ -109,12 +132,12 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
             }
             catch
             {
-                ResetConnection();
+                ResetJournal();
                 throw;
             }
 
-            _seenThrough = batchId;
             // Only what committed is remembered: a failed group leaves no key behind, so its retry counts.
+            _seenThrough = batchId;
             foreach (var e in accepted)
             {
                 keys.Add(e.Key.Value);
@@ -126,7 +149,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         }
         finally
         {
-            _gate.Release();
+            _acking.Release();
         }
     }
 
@@ -134,21 +157,20 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
 
     public async Task<int> FoldAsync(int maxEvents, CancellationToken cancellationToken)
     {
+        await LoadAsync(cancellationToken);
         await _folding.WaitAsync(cancellationToken);
         try
         {
-            await LoadAsync(cancellationToken);
-
             while (true)
             {
-                // The oldest pending groups, read beside the writer (WAL). Every group committed after this read has a
-                // higher id, and only a fold deletes them (one at a time here; another process's is detected below).
+                // The oldest pending groups after the watermark. Every group committed after this read has a higher id.
                 var rows = new List<(long Id, long ReceivedAt, byte[] Events)>();
                 var events = 0;
-                using (var read = (SqliteConnection)db.OpenConnection())
+                using (var read = db.OpenJournalConnection())
                 using (var command = read.CreateCommand())
                 {
-                    command.CommandText = "SELECT batch_id, received_at, event_count, events FROM ingest_pending ORDER BY batch_id";
+                    command.CommandText = "SELECT batch_id, received_at, event_count, events FROM ingest_pending WHERE batch_id > @after ORDER BY batch_id";
+                    command.Parameters.AddWithValue("@after", _foldedThrough);
                     using var reader = command.ExecuteReader();
                     while (events < maxEvents && reader.Read())
                     {
@@ -162,7 +184,6 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     return 0;
                 }
 
-                // Decoded, summed and sorted before taking the write connection: the acknowledgements go on meanwhile.
                 var delta = new UsageDelta();
                 foreach (var row in rows)
                 {
@@ -172,46 +193,35 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 var daily = Sorted(delta.Daily, d => (d.Key.Account, d.Key.Day, d.Key.Name));
                 var users = Sorted(delta.Users, u => (u.Key.Account, u.Key.Day, u.Key.User));
                 var accounts = delta.Accounts.OrderBy(a => a.Key, StringComparer.Ordinal).ToList();
-                var receivedAt = rows.Max(r => r.ReceivedAt);
                 var through = rows[^1].Id;
-
-                await _gate.WaitAsync(cancellationToken);
+                var store = Store();
                 try
                 {
-                    var connection = Connection();
-                    try
+                    using var transaction = store.BeginTransaction(deferred: false);
+                    var watermark = Watermark(store);
+                    if (watermark != _foldedThrough)
                     {
-                        using var transaction = connection.BeginTransaction(deferred: false);
-                        Upsert(connection, daily, users, accounts, receivedAt);
-                        using var delete = connection.CreateCommand();
-                        delete.CommandText = "DELETE FROM ingest_pending WHERE batch_id <= @through";
-                        delete.Parameters.AddWithValue("@through", through);
-                        var deleted = delete.ExecuteNonQuery();
-                        if (deleted != rows.Count)
-                        {
-                            // Another writer on this file folded some of them first: undo, and read again.
-                            transaction.Rollback();
-                            continue;
-                        }
-
-                        transaction.Commit();
-
-                        // Recounted, not subtracted: exact even when another writer on the file added or folded groups.
-                        using var count = connection.CreateCommand();
-                        count.CommandText = "SELECT COALESCE(SUM(event_count), 0) FROM ingest_pending";
-                        Interlocked.Exchange(ref _unfolded, (long)count.ExecuteScalar()!);
+                        // Another process folded meanwhile (one writer per file is the rule, but never count twice).
+                        transaction.Rollback();
+                        _foldedThrough = watermark;
+                        continue;
                     }
-                    catch
-                    {
-                        ResetConnection();
-                        throw;
-                    }
+
+                    Upsert(store, daily, users, accounts, rows.Max(r => r.ReceivedAt));
+                    using var advance = store.CreateCommand();
+                    advance.CommandText = "UPDATE ingest_folded SET through = @through WHERE id = 1";
+                    advance.Parameters.AddWithValue("@through", through);
+                    advance.ExecuteNonQuery();
+                    transaction.Commit();
                 }
-                finally
+                catch
                 {
-                    _gate.Release();
+                    ResetStore();
+                    throw;
                 }
 
+                _foldedThrough = through;
+                await ForgetFoldedAsync(cancellationToken);
                 _progress.Folded(through);
                 return events;
             }
@@ -226,6 +236,34 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
     {
         await LoadAsync(cancellationToken);
         await _progress.WaitAsync(accountId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Drops the journal's event rows up to the watermark and recounts what is left. Counted already, so this may
+    /// fail or be cut short by a crash: those rows are skipped (and dropped) later.
+    /// </summary>
+    private async Task ForgetFoldedAsync(CancellationToken cancellationToken)
+    {
+        await _acking.WaitAsync(cancellationToken);
+        try
+        {
+            var journal = Journal();
+            using var command = journal.CreateCommand();
+            command.CommandText = """
+                DELETE FROM ingest_pending WHERE batch_id <= @through;
+                SELECT COALESCE(SUM(event_count), 0) FROM ingest_pending WHERE batch_id > @through;
+                """;
+            command.Parameters.AddWithValue("@through", _foldedThrough);
+            Interlocked.Exchange(ref _unfolded, (long)command.ExecuteScalar()!);
+        }
+        catch (SqliteException)
+        {
+            ResetJournal();
+        }
+        finally
+        {
+            _acking.Release();
+        }
     }
 
     private void Upsert(
@@ -265,37 +303,53 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
 
     public async Task<int> PurgeKeysAsync(int receivedBeforeDay, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await LoadAsync(cancellationToken);
+        var expired = new List<UInt128>();
+        await _acking.WaitAsync(cancellationToken);
         try
         {
-            var connection = Connection();
-            var keys = Keys(connection);
+            var journal = Journal();
             try
             {
-                var expired = new List<UInt128>();
-                using var transaction = connection.BeginTransaction(deferred: false);
-                ReadKeys(connection, "SELECT keys FROM ingest_keys WHERE received_day < @day", receivedBeforeDay, expired.Add);
-                ReadKeys(connection, "SELECT idem_key FROM event_keys WHERE received_day < @day", receivedBeforeDay, expired.Add);
-                using var command = connection.CreateCommand();
-                command.CommandText = "DELETE FROM ingest_keys WHERE received_day < @day; DELETE FROM event_keys WHERE received_day < @day";
+                using var transaction = journal.BeginTransaction(deferred: false);
+                ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE received_day < @p", receivedBeforeDay, expired.Add);
+                using var command = journal.CreateCommand();
+                command.CommandText = "DELETE FROM ingest_keys WHERE received_day < @day";
                 command.Parameters.AddWithValue("@day", receivedBeforeDay);
                 command.ExecuteNonQuery();
                 transaction.Commit();
-                keys.ExceptWith(expired);
-                return expired.Count;
             }
             catch
             {
-                ResetConnection();
+                ResetJournal();
                 throw;
             }
+
+            // Keys of the store's older per-key table (before the journal), read into memory at load like the others.
+            using (var store = (SqliteConnection)db.OpenConnection())
+            using (var transaction = store.BeginTransaction(deferred: false))
+            {
+                ReadKeys(store, "SELECT idem_key FROM event_keys WHERE received_day < @p", receivedBeforeDay, expired.Add);
+                using var command = store.CreateCommand();
+                command.CommandText = "DELETE FROM event_keys WHERE received_day < @day";
+                command.Parameters.AddWithValue("@day", receivedBeforeDay);
+                command.ExecuteNonQuery();
+                transaction.Commit();
+            }
+
+            _keys!.ExceptWith(expired);
+            return expired.Count;
         }
         finally
         {
-            _gate.Release();
+            _acking.Release();
         }
     }
 
+    /// <summary>
+    /// On first use: the journal's schema, the idempotency keys still in their window (packed in the journal, and
+    /// rows of the store's older per-key table), the fold watermark, and what is pending from before a restart.
+    /// </summary>
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _keys) is not null)
@@ -303,73 +357,83 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
             return;
         }
 
-        await _gate.WaitAsync(cancellationToken);
+        await _acking.WaitAsync(cancellationToken);
         try
         {
-            Keys(Connection());
+            if (_keys is not null)
+            {
+                return;
+            }
+
+            var journal = Journal();
+            try
+            {
+                long watermark;
+                var keys = new HashSet<UInt128>();
+                using (var store = (SqliteConnection)db.OpenConnection())
+                {
+                    watermark = Watermark(store);
+                    ReadKeys(store, "SELECT idem_key FROM event_keys", null, k => keys.Add(k));
+                }
+
+                _seenThrough = Sequence(journal);
+                ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE batch_id <= @p", _seenThrough, k => keys.Add(k));
+                using var command = journal.CreateCommand();
+                command.CommandText = """
+                    DELETE FROM ingest_pending WHERE batch_id <= @through;
+                    SELECT COALESCE(SUM(event_count), 0), COALESCE(MAX(batch_id), 0) FROM ingest_pending;
+                    """;
+                command.Parameters.AddWithValue("@through", watermark);
+                using (var reader = command.ExecuteReader())
+                {
+                    reader.Read();
+                    _foldedThrough = watermark;
+                    Interlocked.Exchange(ref _unfolded, reader.GetInt64(0));
+                    _progress.PendingFromBefore(reader.GetInt64(1));
+                }
+
+                Volatile.Write(ref _keys, keys); // published last: the other entry points check it without the lock
+            }
+            catch
+            {
+                ResetJournal();
+                throw;
+            }
         }
         finally
         {
-            _gate.Release();
+            _acking.Release();
         }
     }
 
     /// <summary>
-    /// The idempotency keys still in their window, read from the store on first use (under the gate): the packed
-    /// groups and the rows of the older per-key table. With them, what is pending from before a restart.
+    /// Adds the keys of groups another writer committed to the journal since this one last looked (the service runs
+    /// one writer per file; a second process, or a test's second store, must still not count twice). Runs inside a
+    /// write transaction, so nothing can commit in between.
     /// </summary>
-    private HashSet<UInt128> Keys(SqliteConnection connection)
+    private void CatchUp(SqliteConnection journal, HashSet<UInt128> keys)
     {
-        if (_keys is { } loaded)
-        {
-            return loaded;
-        }
-
-        try
-        {
-            var keys = new HashSet<UInt128>();
-            using (var sequence = connection.CreateCommand())
-            {
-                sequence.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_keys'), 0)";
-                _seenThrough = (long)sequence.ExecuteScalar()!;
-            }
-
-            ReadKeys(connection, "SELECT keys FROM ingest_keys WHERE batch_id <= @after", _seenThrough, k => keys.Add(k));
-            ReadKeys(connection, "SELECT idem_key FROM event_keys", null, k => keys.Add(k));
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT COALESCE(SUM(event_count), 0), COALESCE(MAX(batch_id), 0) FROM ingest_pending";
-            using (var reader = command.ExecuteReader())
-            {
-                reader.Read();
-                Interlocked.Exchange(ref _unfolded, reader.GetInt64(0));
-                _progress.PendingFromBefore(reader.GetInt64(1));
-            }
-
-            Volatile.Write(ref _keys, keys);
-            return keys;
-        }
-        catch
-        {
-            ResetConnection();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Adds the keys of groups another writer committed on the same file since this one last looked (the service
-    /// runs one writer per file; a second process, or a test's second store, must still not count twice). Runs
-    /// inside a write transaction, so nothing can commit in between.
-    /// </summary>
-    private void CatchUp(SqliteConnection connection, HashSet<UInt128> keys)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_keys'), 0)";
-        var latest = (long)command.ExecuteScalar()!;
+        var latest = Sequence(journal);
         if (latest > _seenThrough)
         {
-            ReadKeys(connection, "SELECT keys FROM ingest_keys WHERE batch_id > @after", _seenThrough, k => keys.Add(k));
+            ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE batch_id > @p", _seenThrough, k => keys.Add(k));
             _seenThrough = latest;
         }
+    }
+
+    /// <summary>The highest group id ever given out (AUTOINCREMENT: ids are never reused, even after a purge).</summary>
+    private static long Sequence(SqliteConnection journal)
+    {
+        using var command = journal.CreateCommand();
+        command.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_keys'), 0)";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static long Watermark(SqliteConnection store)
+    {
+        using var command = store.CreateCommand();
+        command.CommandText = "SELECT through FROM ingest_folded WHERE id = 1";
+        return (long)command.ExecuteScalar()!;
     }
 
     private static void ReadKeys(SqliteConnection connection, string sql, long? parameter, Action<UInt128> add)
@@ -378,7 +442,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         command.CommandText = sql;
         if (parameter is { } value)
         {
-            command.Parameters.AddWithValue(sql.Contains("@after", StringComparison.Ordinal) ? "@after" : "@day", value);
+            command.Parameters.AddWithValue("@p", value);
         }
 
         using var reader = command.ExecuteReader();
@@ -408,19 +472,40 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
 
     public void Dispose()
     {
-        ResetConnection();
-        _gate.Dispose();
+        ResetJournal();
+        ResetStore();
+        _acking.Dispose();
         _folding.Dispose();
     }
 
-    private SqliteConnection Connection() => _connection ??= (SqliteConnection)db.OpenConnection();
+    private SqliteConnection Journal()
+    {
+        if (_journal is null)
+        {
+            var journal = db.OpenJournalConnection();
+            using var command = journal.CreateCommand();
+            command.CommandText = JournalSchema;
+            command.ExecuteNonQuery();
+            _journal = journal;
+        }
 
-    private void ResetConnection()
+        return _journal;
+    }
+
+    private SqliteConnection Store() => _store ??= (SqliteConnection)db.OpenConnection();
+
+    private void ResetJournal()
+    {
+        _journal?.Dispose();
+        _journal = null;
+    }
+
+    private void ResetStore()
     {
         _upsertDaily.Reset();
         _upsertUsers.Reset();
         _upsertAccounts.Reset();
-        _connection?.Dispose();
-        _connection = null;
+        _store?.Dispose();
+        _store = null;
     }
 }

@@ -32,6 +32,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public string DatabasePath => Path.Combine(DataDirectory, "healthscoring.db");
 
+    /// <summary>The ingest journal beside the store (acknowledged events not yet folded, idempotency keys).</summary>
+    public string JournalPath => Path.Combine(DataDirectory, "healthscoring.ingest.db");
+
     public string Output
     {
         get

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace HealthScoring.Service.Tests.Storage;
 
 /// <summary>
-/// SQLite's acknowledgement journal (migration 0008): an acknowledged group is its packed keys plus its encoded
-/// events until the folder adds them to the aggregates. What is pending survives a restart, is folded once, and
+/// SQLite's ingest journal (a file beside the store, with the store's watermark from migration 0008): an
+/// acknowledged group is its packed keys plus its encoded events until the folder adds them to the aggregates. What is pending survives a restart, is folded once, and
 /// its keys still catch resends; reads of an account wait for its pending events; a backlog refuses new batches.
 /// </summary>
 public sealed class IngestJournalTests
@@ -67,16 +67,16 @@ public sealed class IngestJournalTests
         Assert.That(outcomes, Is.EqualTo(new[] { new BatchOutcome(3, 0), new BatchOutcome(2, 0) }));
         Assert.That(store.UnfoldedEvents, Is.EqualTo(5));
         Assert.That(await _store.ScalarAsync<long>("SELECT COUNT(*) FROM accounts"), Is.Zero, "aggregates wait for the fold");
-        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM ingest_pending"), Is.EqualTo(5));
+        Assert.That(await JournalAsync("SELECT SUM(event_count) FROM ingest_pending"), Is.EqualTo(5));
 
         Assert.That(await store.FoldAsync(int.MaxValue, CancellationToken.None), Is.EqualTo(5));
         Assert.That(await store.FoldAsync(int.MaxValue, CancellationToken.None), Is.Zero);
 
         Assert.That(store.UnfoldedEvents, Is.Zero);
-        Assert.That(await _store.ScalarAsync<long>("SELECT COUNT(*) FROM ingest_pending"), Is.Zero);
+        Assert.That(await JournalAsync("SELECT COUNT(*) FROM ingest_pending"), Is.Zero);
         Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM accounts"), Is.EqualTo(5));
         Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM usage_daily"), Is.EqualTo(5));
-        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(length(keys)) / 16 FROM ingest_keys"), Is.EqualTo(5), "the keys stay for the idempotency window");
+        Assert.That(await JournalAsync("SELECT SUM(length(keys)) / 16 FROM ingest_keys"), Is.EqualTo(5), "the keys stay for the idempotency window");
     }
 
     [Test]
@@ -146,7 +146,7 @@ public sealed class IngestJournalTests
 
             var refused = Assert.ThrowsAsync<IngestionOverloadedException>(() => writer.SubmitAsync(Batch("full", 2000, 5), CancellationToken.None));
             Assert.That(refused!.RetryAfter, Is.GreaterThan(TimeSpan.Zero));
-            Assert.That(await _store.ScalarAsync<long>("SELECT SUM(length(keys)) / 16 FROM ingest_keys"), Is.EqualTo(1001));
+            Assert.That(await JournalAsync("SELECT SUM(length(keys)) / 16 FROM ingest_keys"), Is.EqualTo(1001));
 
             await store.FoldAsync(int.MaxValue, CancellationToken.None);
             Assert.That(await writer.SubmitAsync(Batch("full", 2000, 5), CancellationToken.None), Is.EqualTo(new BatchOutcome(5, 0)), "accepted once folded");
@@ -155,6 +155,13 @@ public sealed class IngestJournalTests
         {
             await writer.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>A count in the ingest journal, the file beside the store.</summary>
+    private async Task<long> JournalAsync(string sql)
+    {
+        await using var journal = ((SqliteStoreDataSource)_store.Db).OpenJournalConnection();
+        return await journal.ExecuteScalarAsync<long>(sql);
     }
 
     private static UsageEvent[] Batch(string account, int first, int count) =>
