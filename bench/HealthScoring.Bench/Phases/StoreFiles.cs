@@ -31,6 +31,25 @@ internal static class StoreFiles
         return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
+    /// <summary>Acknowledged events not yet folded, read beside a running service (read-only, no checkpoint).</summary>
+    public static long Pending(string databasePath)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Pooling = false,
+            Mode = SqliteOpenMode.ReadOnly,
+        }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            ATTACH DATABASE @journal AS journal;
+            SELECT COALESCE(SUM(event_count), 0) FROM journal.ingest_pending WHERE batch_id > (SELECT through FROM ingest_folded);
+            """;
+        command.Parameters.AddWithValue("@journal", JournalPath(databasePath));
+        return (long)command.ExecuteScalar()!;
+    }
+
     /// <summary>The database file and its ingest journal, plus their WALs if any are left.</summary>
     public static long Bytes(string databasePath) =>
         new[] { databasePath, databasePath + "-wal", JournalPath(databasePath), JournalPath(databasePath) + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
