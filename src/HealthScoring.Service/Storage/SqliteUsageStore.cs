@@ -39,7 +39,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
     private readonly FoldProgress _progress = new();
     private SqliteConnection? _journal;
     private SqliteConnection? _store;
-    private HashSet<UInt128>? _keys;
+    private KeySet? _keys;
     private long _seenThrough;
     private long _foldedThrough;
     private long _unfolded;
@@ -337,7 +337,10 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 transaction.Commit();
             }
 
-            _keys!.ExceptWith(expired);
+            foreach (var key in expired)
+            {
+                _keys!.Remove(key);
+            }
             return expired.Count;
         }
         finally
@@ -369,7 +372,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
             try
             {
                 long watermark;
-                var keys = new HashSet<UInt128>();
+                var keys = new KeySet();
                 using (var store = (SqliteConnection)db.OpenConnection())
                 {
                     watermark = Watermark(store);
@@ -411,7 +414,7 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
     /// one writer per file; a second process, or a test's second store, must still not count twice). Runs inside a
     /// write transaction, so nothing can commit in between.
     /// </summary>
-    private void CatchUp(SqliteConnection journal, HashSet<UInt128> keys)
+    private void CatchUp(SqliteConnection journal, KeySet keys)
     {
         var latest = Sequence(journal);
         if (latest > _seenThrough)

@@ -100,6 +100,33 @@ public sealed class IngestJournalTests
     }
 
     [Test]
+    public async Task JournalRowsUpToTheWatermark_AreNeverCountedAgain()
+    {
+        var first = (SqliteUsageStore)_store.NewUsageStore();
+        await WriteAsync(first, Batch("wm", 0, 3));
+        byte[] row;
+        await using (var journal = Journal())
+        {
+            row = (await journal.QueryAsync<byte[]>("SELECT events FROM ingest_pending")).Single();
+        }
+
+        await first.FoldAsync(int.MaxValue, CancellationToken.None);
+        first.Dispose();
+        await using (var journal = Journal())
+        {
+            // A crash after the fold committed but before it dropped its journal rows leaves them behind.
+            await journal.ExecuteAsync("INSERT INTO ingest_pending (batch_id, received_at, event_count, events) VALUES (1, 0, 3, @row)", new { row });
+        }
+
+        var second = _store.NewUsageStore();
+        var folded = await second.FoldAsync(int.MaxValue, CancellationToken.None);
+
+        Assert.That((folded, second.UnfoldedEvents), Is.EqualTo((0, 0L)));
+        Assert.That(await _store.ScalarAsync<long>("SELECT event_count FROM accounts WHERE account_id = 'wm'"), Is.EqualTo(3));
+        Assert.That(await JournalAsync("SELECT COUNT(*) FROM ingest_pending"), Is.Zero, "dropped at load");
+    }
+
+    [Test]
     public async Task AccountRead_WaitsForItsOwnPendingEventsOnly()
     {
         var store = _store.NewUsageStore();
@@ -160,9 +187,11 @@ public sealed class IngestJournalTests
     /// <summary>A count in the ingest journal, the file beside the store.</summary>
     private async Task<long> JournalAsync(string sql)
     {
-        await using var journal = ((SqliteStoreDataSource)_store.Db).OpenJournalConnection();
+        await using var journal = Journal();
         return await journal.ExecuteScalarAsync<long>(sql);
     }
+
+    private Microsoft.Data.Sqlite.SqliteConnection Journal() => ((SqliteStoreDataSource)_store.Db).OpenJournalConnection();
 
     private static UsageEvent[] Batch(string account, int first, int count) =>
         Enumerable.Range(first, count).Select(i => new UsageEvent(account, $"e{i}", $"u{i % 3}", "login", Now.AddMinutes(-i), 1)).ToArray();
