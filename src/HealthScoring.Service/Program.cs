@@ -31,6 +31,7 @@ builder.AddTelemetry();
 var app = builder.Build();
 Telemetry.ObserveState(
     () => app.Services.GetRequiredService<IngestionWriter>().PendingEvents,
+    () => app.Services.GetRequiredService<IUsageStore>().UnfoldedEvents,
     () => app.Services.GetRequiredService<ScoringWorker>().LagSeconds);
 app.MapGrpcEndpoint();
 app.UseRestPipeline();

@@ -97,6 +97,7 @@ internal sealed class StoreProbe(DbDataSource db, StoreReadiness readiness)
         try
         {
             using var journal = sqlite.OpenJournalConnection();
+            journal.DefaultTimeout = 1; // the provider retries a busy BEGIN for this many seconds (busy_timeout alone does not cap it)
             using var command = journal.CreateCommand();
             command.CommandText = "PRAGMA busy_timeout=500;";
             command.ExecuteNonQuery();

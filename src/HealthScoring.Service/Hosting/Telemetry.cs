@@ -37,10 +37,11 @@ internal static class Telemetry
     /// <summary>Webhook delivery attempts by outcome: delivered, failed (will retry), gave_up, postponed (circuit open).</summary>
     public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("healthscoring.webhook.deliveries", "{delivery}", "Webhook delivery rounds, by outcome");
 
-    /// <summary>Registers the gauges that read live state (the writer's backlog, the scorer's lag).</summary>
-    public static void ObserveState(Func<long> storeBacklogEvents, Func<double> scoringLagSeconds)
+    /// <summary>Registers the gauges that read live state (the writer's backlog, the folder's, the scorer's lag).</summary>
+    public static void ObserveState(Func<long> storeBacklogEvents, Func<long> unfoldedEvents, Func<double> scoringLagSeconds)
     {
         Meter.CreateObservableGauge("healthscoring.store.backlog", storeBacklogEvents, "{event}", "Events accepted for writing and not yet committed");
+        Meter.CreateObservableGauge("healthscoring.store.unfolded", unfoldedEvents, "{event}", "Events acknowledged and not yet folded into the usage aggregates");
         Meter.CreateObservableGauge("healthscoring.scoring.lag", scoringLagSeconds, "s", "Time since the scorer last finished a pass");
     }
 

@@ -38,21 +38,18 @@ internal static class UsageStoreReads
     /// <summary>
     /// Read-your-writes for the REST facade: waits until the events of <paramref name="accountId"/> (null: of every
     /// account) acknowledged before now are in the aggregates, up to <see cref="FoldWait"/>; after that the caller
-    /// reads the aggregates as they are. Costs a dictionary lookup when nothing of the account is pending.
+    /// reads the aggregates as they are. Costs a lookup under a lock when nothing of the account is pending.
     /// </summary>
     public static async ValueTask WaitFoldedAsync(this IUsageStore store, string? accountId, TimeSpan max, CancellationToken cancellationToken)
     {
-        var folded = store.WaitFoldedAsync(accountId, CancellationToken.None);
-        if (folded.IsCompleted)
-        {
-            return;
-        }
-
+        // The wait ends with the request's own limit, so no waiter outlives it even while folds are stalled.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(max);
         try
         {
-            await folded.WaitAsync(max, cancellationToken);
+            await store.WaitFoldedAsync(accountId, limit.Token);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // The fold is behind by more than the wait: serve the last folded totals.
         }

@@ -4,7 +4,8 @@ namespace HealthScoring.Service.Ingestion;
 /// The idempotency keys of the window, in memory: an open-addressing set of 128-bit keys with linear probing,
 /// 16 bytes a slot at a load of at most 3/4 (21-43 bytes a key, against 36-72 for a <c>HashSet&lt;UInt128&gt;</c>).
 /// Keys are SHA-256 prefixes, so their low bits already spread evenly: the slot is the key's low bits. Zero marks an
-/// empty slot; the key zero itself is kept aside. Not thread-safe: the store uses it under its write gate.
+/// empty slot; the key zero itself is kept aside. It never shrinks (a purge leaves room for the next days' keys).
+/// Not thread-safe: the store uses it under its write gate.
 /// </summary>
 internal sealed class KeySet
 {
@@ -47,11 +48,7 @@ internal sealed class KeySet
             return added;
         }
 
-        if ((_count + 1) * 4L > _slots.Length * 3L)
-        {
-            Resize(_slots.Length * 2);
-        }
-
+        EnsureCapacity(_count + 1);
         if (!Insert(_slots, key))
         {
             return false;
@@ -59,6 +56,29 @@ internal sealed class KeySet
 
         _count++;
         return true;
+    }
+
+    /// <summary>
+    /// Grows the table now, if <paramref name="count"/> keys would fill it past 3/4, so that adding them cannot fail
+    /// on memory later. A resize briefly holds the old and the new table (up to 64 bytes a key at that moment).
+    /// </summary>
+    public void EnsureCapacity(int count)
+    {
+        var capacity = (long)_slots.Length;
+        while (count * 4L > capacity * 3L)
+        {
+            capacity *= 2;
+        }
+
+        if (capacity > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"The idempotency key set cannot hold {count:N0} keys; shorten HealthScoring:Ingestion:IdempotencyDays.");
+        }
+
+        if (capacity != _slots.Length)
+        {
+            Resize((int)capacity);
+        }
     }
 
     /// <summary>Removes the key; false when it was not there. Later keys of its run shift back (no tombstones).</summary>

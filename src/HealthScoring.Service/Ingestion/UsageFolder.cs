@@ -110,6 +110,12 @@ internal sealed partial class UsageFolder(
         using var activity = Telemetry.Source.StartActivity("healthscoring.store.fold");
         var folded = await store.FoldAsync(options.MaxEventsPerFold, cancellationToken);
         activity?.SetTag("healthscoring.events", folded);
+        if (folded == 0 && activity is not null)
+        {
+            // Nothing was waiting (an idle wake-up): not worth a span in the traces.
+            activity.ActivityTraceFlags &= ~System.Diagnostics.ActivityTraceFlags.Recorded;
+        }
+
         return folded;
     }
 

@@ -9,12 +9,14 @@ namespace HealthScoring.Service.Storage;
 /// The accepted events of one group commit as <c>ingest_pending.events</c> stores them until they are folded into
 /// the aggregates: only what the aggregates need (account, user, name, time, quantity). Each distinct string is
 /// written once (a group repeats names and users); events refer to it by index.
-/// Layout: varint string count, then each string as varint UTF-8 length and bytes; varint event count, then per
-/// event varint account index, varint name index, varint user index + 1 (0: none), int64 occurred-at Unix ms and
-/// float64 quantity, both little-endian.
+/// Layout: a version byte (1); varint string count, then each string as varint UTF-8 length and bytes; varint event
+/// count, then per event varint account index, varint name index, varint user index + 1 (0: none), int64 occurred-at
+/// Unix ms and float64 quantity, both little-endian. Anything else is refused with <see cref="InvalidDataException"/>.
 /// </summary>
 internal static class JournalCodec
 {
+    private const byte Version = 1;
+
     public static byte[] Encode(IReadOnlyList<UsageEvent> events)
     {
         var strings = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -39,6 +41,8 @@ internal static class JournalCodec
         }
 
         var buffer = new ArrayBufferWriter<byte>(64 + events.Count * 24);
+        buffer.GetSpan(1)[0] = Version;
+        buffer.Advance(1);
         WriteVarint(buffer, order.Count);
         foreach (var s in order)
         {
@@ -66,8 +70,31 @@ internal static class JournalCodec
     /// <summary>Adds every event of <paramref name="blob"/> to <paramref name="delta"/>; returns how many there were.</summary>
     public static int DecodeInto(ReadOnlySpan<byte> blob, UsageDelta delta)
     {
-        var position = 0;
-        var strings = new string[ReadVarint(blob, ref position)];
+        try
+        {
+            return Decode(blob, delta);
+        }
+        catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException or ArgumentException or OverflowException)
+        {
+            throw new InvalidDataException($"A journal blob of {blob.Length} bytes is damaged: {ex.Message}", ex);
+        }
+    }
+
+    private static int Decode(ReadOnlySpan<byte> blob, UsageDelta delta)
+    {
+        if (blob.Length == 0 || blob[0] != Version)
+        {
+            throw new InvalidDataException($"A journal blob has format version {(blob.Length == 0 ? "(none)" : blob[0])}; this service reads version {Version}.");
+        }
+
+        var position = 1;
+        var stringCount = ReadVarint(blob, ref position);
+        if (stringCount > blob.Length - position)
+        {
+            throw new InvalidDataException($"A journal blob claims {stringCount} strings in {blob.Length - position} bytes.");
+        }
+
+        var strings = new string[stringCount];
         for (var i = 0; i < strings.Length; i++)
         {
             var length = ReadVarint(blob, ref position);
@@ -76,6 +103,11 @@ internal static class JournalCodec
         }
 
         var count = ReadVarint(blob, ref position);
+        if (count > (blob.Length - position) / 19)
+        {
+            throw new InvalidDataException($"A journal blob claims {count} events in {blob.Length - position} bytes.");
+        }
+
         for (var i = 0; i < count; i++)
         {
             var account = strings[ReadVarint(blob, ref position)];
@@ -116,10 +148,15 @@ internal static class JournalCodec
         for (var shift = 0; shift < 35; shift += 7)
         {
             var b = blob[position++];
+            if (shift == 28 && b > 0x07)
+            {
+                break; // more than 31 bits
+            }
+
             value |= (uint)(b & 0x7F) << shift;
             if (b < 0x80)
             {
-                return checked((int)value);
+                return (int)value;
             }
         }
 

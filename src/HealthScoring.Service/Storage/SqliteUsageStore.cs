@@ -17,7 +17,7 @@ namespace HealthScoring.Service.Storage;
 /// </list>
 /// One connection writes each file; the bulk statements bind by position (see <see cref="SqliteBulkStatement"/>).
 /// </summary>
-internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, IDisposable
+internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger<SqliteUsageStore>? logger = null) : IUsageStore, IStoreSeed, IDisposable
 {
     private const string JournalSchema = """
         PRAGMA journal_mode=WAL;
@@ -27,6 +27,11 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
           keys BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS ix_ingest_keys_received_day ON ingest_keys (received_day);
         CREATE TABLE IF NOT EXISTS ingest_pending (
+          batch_id INTEGER PRIMARY KEY,
+          received_at INTEGER NOT NULL,
+          event_count INTEGER NOT NULL,
+          events BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS ingest_quarantine (
           batch_id INTEGER PRIMARY KEY,
           received_at INTEGER NOT NULL,
           event_count INTEGER NOT NULL,
@@ -128,6 +133,8 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                     command.ExecuteNonQuery();
                 }
 
+                // Room for the keys before the commit: once it is durable, remembering them must not fail.
+                keys.EnsureCapacity(keys.Count + accepted.Count);
                 transaction.Commit();
             }
             catch
@@ -136,12 +143,14 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 throw;
             }
 
-            // Only what committed is remembered: a failed group leaves no key behind, so its retry counts.
-            _seenThrough = batchId;
+            // Only what committed is remembered: a failed group leaves no key behind, so its retry counts. The group is
+            // marked seen after its keys are in: were anything to fail in between, CatchUp would read them again.
             foreach (var e in accepted)
             {
                 keys.Add(e.Key.Value);
             }
+
+            _seenThrough = batchId;
 
             Interlocked.Add(ref _unfolded, accepted.Count);
             _progress.Accepted(batchId, accepted);
@@ -181,13 +190,31 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
 
                 if (rows.Count == 0)
                 {
+                    // Nothing after the watermark (another process may have folded ours): the count and the waiters agree.
+                    await ForgetFoldedAsync(cancellationToken);
+                    _progress.Folded(_foldedThrough);
                     return 0;
                 }
 
                 var delta = new UsageDelta();
-                foreach (var row in rows)
+                var unreadable = -1;
+                InvalidDataException? damage = null;
+                for (var i = 0; i < rows.Count && damage is null; i++)
                 {
-                    JournalCodec.DecodeInto(row.Events, delta);
+                    try
+                    {
+                        JournalCodec.DecodeInto(rows[i].Events, delta);
+                    }
+                    catch (InvalidDataException ex)
+                    {
+                        (unreadable, damage) = (i, ex);
+                    }
+                }
+
+                if (damage is not null)
+                {
+                    await QuarantineAsync(rows[unreadable].Id, damage, cancellationToken);
+                    continue; // the delta holds part of the damaged group: start over without it
                 }
 
                 var daily = Sorted(delta.Daily, d => (d.Key.Account, d.Key.Day, d.Key.Name));
@@ -237,6 +264,46 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
         await LoadAsync(cancellationToken);
         await _progress.WaitAsync(accountId, cancellationToken);
     }
+
+    /// <summary>
+    /// Moves a journal group that cannot be decoded (a damaged file) to <c>ingest_quarantine</c>, so the groups after
+    /// it are still folded; its events stay there, uncounted, for an operator to look at (a critical log entry).
+    /// </summary>
+    private async Task QuarantineAsync(long batchId, InvalidDataException damage, CancellationToken cancellationToken)
+    {
+        await _acking.WaitAsync(cancellationToken);
+        try
+        {
+            var journal = Journal();
+            using var transaction = journal.BeginTransaction(deferred: false);
+            using var command = journal.CreateCommand();
+            command.CommandText = """
+                INSERT INTO ingest_quarantine (batch_id, received_at, event_count, events)
+                  SELECT batch_id, received_at, event_count, events FROM ingest_pending WHERE batch_id = @id;
+                DELETE FROM ingest_pending WHERE batch_id = @id;
+                """;
+            command.Parameters.AddWithValue("@id", batchId);
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        catch
+        {
+            ResetJournal();
+            throw;
+        }
+        finally
+        {
+            _acking.Release();
+        }
+
+        if (logger is not null)
+        {
+            LogQuarantined(logger, damage, batchId, db.JournalPath);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Journal group {BatchId} cannot be decoded and was moved to ingest_quarantine in {Journal}: its acknowledged events are NOT counted; the groups after it are")]
+    private static partial void LogQuarantined(ILogger logger, Exception exception, long batchId, string journal);
 
     /// <summary>
     /// Drops the journal's event rows up to the watermark and recounts what is left. Counted already, so this may
@@ -325,32 +392,56 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 throw;
             }
 
-            // Keys of the store's older per-key table (before the journal), read into memory at load like the others.
-            using (var store = (SqliteConnection)db.OpenConnection())
-            using (var transaction = store.BeginTransaction(deferred: false))
-            {
-                ReadKeys(store, "SELECT idem_key FROM event_keys WHERE received_day < @p", receivedBeforeDay, expired.Add);
-                using var command = store.CreateCommand();
-                command.CommandText = "DELETE FROM event_keys WHERE received_day < @day";
-                command.Parameters.AddWithValue("@day", receivedBeforeDay);
-                command.ExecuteNonQuery();
-                transaction.Commit();
-            }
-
-            foreach (var key in expired)
-            {
-                _keys!.Remove(key);
-            }
-            return expired.Count;
+            Forget(expired);
         }
         finally
         {
             _acking.Release();
         }
+
+        // Keys of the store's older per-key table (before the journal): its write lock may be held by a fold or a
+        // scoring save, so the acknowledgements are not kept waiting for it.
+        var legacy = new List<UInt128>();
+        using (var store = (SqliteConnection)db.OpenConnection())
+        using (var transaction = store.BeginTransaction(deferred: false))
+        {
+            ReadKeys(store, "SELECT idem_key FROM event_keys WHERE received_day < @p", receivedBeforeDay, legacy.Add);
+            using var command = store.CreateCommand();
+            command.CommandText = "DELETE FROM event_keys WHERE received_day < @day";
+            command.Parameters.AddWithValue("@day", receivedBeforeDay);
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+
+        if (legacy.Count > 0)
+        {
+            await _acking.WaitAsync(cancellationToken);
+            try
+            {
+                Forget(legacy);
+            }
+            finally
+            {
+                _acking.Release();
+            }
+        }
+
+        return expired.Count + legacy.Count;
     }
 
+    private void Forget(List<UInt128> expired)
+    {
+        foreach (var key in expired)
+        {
+            _keys!.Remove(key);
+        }
+    }
+
+    /// <summary>Loads the journal before the service reports ready (run by the StoreInitializer after the migrations).</summary>
+    public Task EnsureAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
+
     /// <summary>
-    /// On first use: the journal's schema, the idempotency keys still in their window (packed in the journal, and
+    /// At start (<see cref="EnsureAsync"/>), or on first use: the journal's schema, the idempotency keys still in their window (packed in the journal, and
     /// rows of the store's older per-key table), the fold watermark, and what is pending from before a restart.
     /// </summary>
     private async Task LoadAsync(CancellationToken cancellationToken)
@@ -380,6 +471,15 @@ internal sealed class SqliteUsageStore(SqliteStoreDataSource db) : IUsageStore, 
                 }
 
                 _seenThrough = Sequence(journal);
+                if (_seenThrough < watermark)
+                {
+                    // New groups would get ids the store counts as folded already: they would never be counted.
+                    throw new InvalidOperationException(
+                        $"The ingest journal {db.JournalPath} does not belong with the store {db.FilePath}: its last group id {_seenThrough} is below " +
+                        $"the store's fold watermark {watermark}, so it was replaced, deleted or restored apart from the store. Stop the service " +
+                        "and restore the two files together (they are backed up as a pair).");
+                }
+
                 ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE batch_id <= @p", _seenThrough, k => keys.Add(k));
                 using var command = journal.CreateCommand();
                 command.CommandText = """

@@ -24,7 +24,9 @@ internal static class StorageRegistration
 
                 services.AddSingleton(sqlite);
                 services.AddSingleton<DbDataSource>(sqlite);
-                services.AddSingleton<IUsageStore, SqliteUsageStore>();
+                services.AddSingleton<SqliteUsageStore>();
+                services.AddSingleton<IUsageStore>(sp => sp.GetRequiredService<SqliteUsageStore>());
+                services.AddSingleton<IStoreSeed>(sp => sp.GetRequiredService<SqliteUsageStore>()); // keys loaded before ready
                 break;
             case StoreProvider.SqlServer:
                 var sqlServer = new SqlServerStoreDataSource(options.ConnectionString);

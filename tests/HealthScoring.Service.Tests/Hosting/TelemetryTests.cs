@@ -76,12 +76,12 @@ public sealed class TelemetryTests
         await WaitForAsync(admin, "/api/v1/accounts/otel-1", a => a.GetProperty("score").ValueKind == System.Text.Json.JsonValueKind.Number);
 
         var traces = await WaitForNamesAsync("/v1/traces",
-            "healthscoring.ingest Ingest", "healthscoring.store.write", "healthscoring.scoring.round", "healthscoring", "GET /api/v1/accounts/{accountId}");
+            "healthscoring.ingest Ingest", "healthscoring.store.write", "healthscoring.store.fold", "healthscoring.scoring.round", "healthscoring", "GET /api/v1/accounts/{accountId}");
         Assert.That(traces, Does.Contain("rpc.grpc.status"));
 
         await WaitForNamesAsync("/v1/metrics",
             "healthscoring.ingest.events", "healthscoring.ingest.duration", "healthscoring.store.batch.duration", "healthscoring.store.backlog",
-            "healthscoring.scoring.accounts", "healthscoring.scoring.lag", "http.server.request.duration", "dotnet.gc.collections");
+            "healthscoring.store.unfolded", "healthscoring.scoring.accounts", "healthscoring.scoring.lag", "http.server.request.duration", "dotnet.gc.collections");
     }
 
     [Test]

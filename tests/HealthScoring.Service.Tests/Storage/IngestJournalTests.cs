@@ -53,8 +53,11 @@ public sealed class IngestJournalTests
     {
         var blob = JournalCodec.Encode([new UsageEvent("a", "e", "u", "login", Now, 1)]);
 
-        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto([.. blob, 0], new UsageDelta()));
-        Assert.That(() => JournalCodec.DecodeInto(blob.AsSpan(0, blob.Length - 1), new UsageDelta()), Throws.Exception);
+        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto([.. blob, 0], new UsageDelta()), "trailing byte");
+        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto(blob.AsSpan(0, blob.Length - 1), new UsageDelta()), "truncated");
+        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto([2, .. blob[1..]], new UsageDelta()), "another version");
+        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto([1, 0xFF, 0xFF, 0xFF, 0x7F], new UsageDelta()), "a count past the bytes");
+        Assert.Throws<InvalidDataException>(() => JournalCodec.DecodeInto([], new UsageDelta()), "empty");
     }
 
     [Test]
@@ -124,6 +127,72 @@ public sealed class IngestJournalTests
         Assert.That((folded, second.UnfoldedEvents), Is.EqualTo((0, 0L)));
         Assert.That(await _store.ScalarAsync<long>("SELECT event_count FROM accounts WHERE account_id = 'wm'"), Is.EqualTo(3));
         Assert.That(await JournalAsync("SELECT COUNT(*) FROM ingest_pending"), Is.Zero, "dropped at load");
+    }
+
+    [Test]
+    public async Task DamagedGroup_IsQuarantined_AndTheGroupsAfterItAreStillCounted()
+    {
+        var store = _store.NewUsageStore();
+        await WriteAsync(store, Batch("damaged", 0, 2));
+        await WriteAsync(store, Batch("sound", 0, 3));
+        await using (var journal = Journal())
+        {
+            await journal.ExecuteAsync("UPDATE ingest_pending SET events = x'01ff' WHERE batch_id = 1");
+        }
+
+        var folded = 0;
+        while (await store.FoldAsync(int.MaxValue, CancellationToken.None) is var n and > 0)
+        {
+            folded += n;
+        }
+
+        Assert.That((folded, store.UnfoldedEvents), Is.EqualTo((3, 0L)));
+        Assert.That(await _store.ScalarAsync<long>("SELECT COALESCE(SUM(event_count), 0) FROM accounts"), Is.EqualTo(3));
+        Assert.That(await JournalAsync("SELECT event_count FROM ingest_quarantine WHERE batch_id = 1"), Is.EqualTo(2), "kept aside, uncounted");
+        Assert.That(await JournalAsync("SELECT COUNT(*) FROM ingest_pending"), Is.Zero);
+    }
+
+    [Test]
+    public async Task AJournalThatDoesNotBelongWithTheStore_IsRefusedLoudly()
+    {
+        var first = (SqliteUsageStore)_store.NewUsageStore();
+        await WriteAsync(first, Batch("pair", 0, 2));
+        await first.FoldAsync(int.MaxValue, CancellationToken.None);
+        first.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var journalPath = ((SqliteStoreDataSource)_store.Db).JournalPath;
+        foreach (var file in new[] { journalPath, journalPath + "-wal", journalPath + "-shm" }.Where(File.Exists))
+        {
+            File.Delete(file); // lost, or restored apart from the store
+        }
+
+        var second = (SqliteUsageStore)_store.NewUsageStore();
+
+        var refused = Assert.ThrowsAsync<InvalidOperationException>(() => second.EnsureAsync(CancellationToken.None));
+        Assert.That(refused!.Message, Does.Contain("does not belong with the store"));
+        Assert.ThrowsAsync<InvalidOperationException>(() => WriteAsync(second, Batch("pair", 2, 1)), "nothing is acknowledged meanwhile");
+    }
+
+    [Test]
+    public async Task TwoFoldersAtOnce_CountEachGroupOnce()
+    {
+        var writer = _store.NewUsageStore();
+        for (var g = 0; g < 20; g++)
+        {
+            await WriteAsync(writer, Batch($"race-{g % 4}", g * 10, 10));
+        }
+
+        var folders = Enumerable.Range(0, 3).Select(_ => _store.NewUsageStore()).ToList();
+        await Task.WhenAll(folders.Select(f => Task.Run(async () =>
+        {
+            while (await f.FoldAsync(30, CancellationToken.None) > 0)
+            {
+            }
+        })));
+
+        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM accounts"), Is.EqualTo(200));
+        Assert.That(await _store.ScalarAsync<long>("SELECT SUM(event_count) FROM usage_daily"), Is.EqualTo(200));
+        Assert.That(folders.Select(f => f.UnfoldedEvents), Is.All.Zero, "each folder's count agrees once all is folded");
     }
 
     [Test]
