@@ -18,7 +18,7 @@ internal static class EndToEndPhase
         {
             var settings = new Dictionary<string, string> { ["HealthScoring__Storage__SqliteSynchronous"] = options.Synchronous };
             var m = await new ServedLoad(pool, ids, options).RunAsync(
-                [serviceDll], Path.GetDirectoryName(serviceDll), data, settings, cancellationToken);
+                [serviceDll], Path.GetDirectoryName(serviceDll), data, settings, cancellationToken, sampleBacklog: true);
 
             var restart = await RestartAsync(serviceDll, data, settings, pool, ids, cancellationToken);
             var counts = StoreFiles.Count(m.DatabasePath);

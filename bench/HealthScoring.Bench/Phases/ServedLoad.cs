@@ -16,14 +16,14 @@ internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions opti
 {
     public async Task<ServedMeasurement> RunAsync(
         IReadOnlyList<string> arguments, string? workingDirectory, string dataDirectory,
-        IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, bool sampleBacklog = false)
     {
         await using var server = await ChildServer.StartAsync(arguments, workingDirectory ?? dataDirectory, dataDirectory, settings, cancellationToken);
         Progress.Say($"  server pid {server.Pid} ready on {server.GrpcUrl}; {options.WarmupSeconds} s warm-up, {options.Seconds} s measured, " +
             $"{options.Concurrency} calls in flight over {options.Connections} connection(s)");
         using var client = new GrpcIngestClient(server.GrpcUrl, ChildServer.ApiKey, options.Connections);
         var cpu = new CpuWindow(server.Pid);
-        var backlog = File.Exists(StoreFiles.JournalPath(server.DatabasePath)) ? new BacklogSampler(server.DatabasePath) : null;
+        var backlog = sampleBacklog ? new BacklogSampler(server.DatabasePath) : null;
         var load = await new LoadDriver(pool, ids, options).RunAsync(
             client,
             () => { cpu.Start(); backlog?.Start(); },

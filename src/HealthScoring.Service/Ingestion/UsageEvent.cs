@@ -34,9 +34,18 @@ internal readonly record struct IdempotencyKey(UInt128 Value)
         var e = Encoding.UTF8.GetBytes(eventId, buffer[(8 + a)..]);
         BinaryPrimitives.WriteInt32BigEndian(buffer[(4 + a)..], e);
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(buffer[..(8 + a + e)], hash);
+        var sha = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(buffer[..(8 + a + e)]);
+        sha.GetHashAndReset(hash);
         return new IdempotencyKey(BinaryPrimitives.ReadUInt128BigEndian(hash));
     }
+
+    /// <summary>
+    /// One hasher per thread, reset after each key: the one-shot SHA256.HashData sets up OpenSSL's digest context on
+    /// every call, about 1 µs for these few bytes against 0.6-0.85 µs reused (measured), and every event pays it.
+    /// </summary>
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
 
     public byte[] ToBytes()
     {

@@ -2,7 +2,7 @@ using HealthScoring.Service.Ingestion;
 
 namespace HealthScoring.Service.Tests.Ingestion;
 
-/// <summary>The in-memory idempotency key set against a HashSet, through growth, removals and long probe runs.</summary>
+/// <summary>The in-memory idempotency key set against a HashSet, through growth, removals and long probe runs; the key format.</summary>
 public sealed class KeySetTests
 {
     [Test]
@@ -61,6 +61,17 @@ public sealed class KeySetTests
 
         Assert.That((set.Contains(0), set.Add(0), set.Add(0), set.Contains(0), set.Count), Is.EqualTo((false, true, false, true, 1)));
         Assert.That((set.Remove(0), set.Remove(0), set.Contains(0), set.Count), Is.EqualTo((true, false, false, 0)));
+    }
+
+    [TestCase("acct", "evt", "a5c87dfc0b476c060a59d6df94bcfdc0")]
+    [TestCase("ü-acct", "e/1", "8abb00ae6ce8c2274e3648f1eebecdc6")]
+    public void IdempotencyKey_IsTheStoredFormat_Sha256OfTheLengthPrefixedIds(string account, string eventId, string expected)
+    {
+        // The keys are persisted (journal, older stores' event_keys): a change of format would let retries count twice.
+        // Expected values from Python: sha256(u32be(len(a)) + a + u32be(len(e)) + e)[:16], UTF-8.
+        var other = IdempotencyKey.For("another", "key"); // the per-thread hasher must reset between keys
+        Assert.That(Convert.ToHexStringLower(IdempotencyKey.For(account, eventId).ToBytes()), Is.EqualTo(expected));
+        Assert.That(IdempotencyKey.For(account, eventId), Is.Not.EqualTo(other));
     }
 
     private static UInt128 Key(Random random) => new((ulong)random.NextInt64(), (ulong)random.NextInt64());
