@@ -9,7 +9,7 @@ namespace HealthScoring.Bench.Phases;
 internal sealed record ServedMeasurement(LoadResult Load, CpuWindow Cpu, long PeakRssBytes, string DatabasePath, BacklogSamples? Backlog);
 
 /// <summary>The unfolded backlog: its largest sample in the window and its value when the window closed.</summary>
-internal sealed record BacklogSamples(long Max, long AtEnd, int Samples);
+internal sealed record BacklogSamples(long Max, long AtEnd, int Samples, IReadOnlyList<long> EveryTenSeconds);
 
 /// <summary>Starts a child server, drives it over gRPC for warm-up + window, records CPU and memory, stops it.</summary>
 internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions options)
@@ -39,6 +39,7 @@ internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions opti
     {
         private readonly CancellationTokenSource _stop = new();
         private Task? _sampling;
+        private readonly List<long> _series = [];
         private long _max, _last;
         private int _samples;
 
@@ -64,7 +65,7 @@ internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions opti
             _stop.Cancel();
             _sampling?.Wait();
             Sample();
-            Result = new BacklogSamples(_max, _last, _samples);
+            Result = new BacklogSamples(_max, _last, _samples, _series.Where((_, i) => i % 20 == 19).ToList());
         }
 
         private void Sample()
@@ -74,6 +75,7 @@ internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions opti
                 _last = StoreFiles.Pending(databasePath);
                 _max = Math.Max(_max, _last);
                 _samples++;
+                _series.Add(_last);
             }
             catch (Microsoft.Data.Sqlite.SqliteException)
             {
@@ -95,7 +97,8 @@ internal sealed class ServedLoad(BatchPool pool, EventIds ids, BenchOptions opti
         if (m.Backlog is { } backlog)
         {
             checks.Add($"unfolded backlog (acknowledged, not yet in the aggregates), sampled every 0.5 s in the window: max {backlog.Max:N0} events, " +
-                $"{backlog.AtEnd:N0} when the window closed ({backlog.Samples} samples)");
+                $"{backlog.AtEnd:N0} when the window closed ({backlog.Samples} samples); every 10 s: " +
+                string.Join(", ", backlog.EveryTenSeconds.Select(b => b.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))));
         }
 
         checks.AddRange(extraChecks);

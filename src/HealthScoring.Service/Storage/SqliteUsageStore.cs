@@ -467,6 +467,7 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                 using (var store = (SqliteConnection)db.OpenConnection())
                 {
                     watermark = Watermark(store);
+                    keys.EnsureCapacity(Count(store, "SELECT COUNT(*) FROM event_keys") + Count(journal, "SELECT COALESCE(SUM(length(keys)), 0) / 16 FROM ingest_keys"));
                     ReadKeys(store, "SELECT idem_key FROM event_keys", null, k => keys.Add(k));
                 }
 
@@ -532,6 +533,13 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         return (long)command.ExecuteScalar()!;
     }
 
+    private static int Count(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return checked((int)(long)command.ExecuteScalar()!);
+    }
+
     private static long Watermark(SqliteConnection store)
     {
         using var command = store.CreateCommand();
@@ -548,14 +556,30 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
             command.Parameters.AddWithValue("@p", value);
         }
 
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        // Through one rented buffer: a group's keys are up to hundreds of KB, and a start reads millions of keys.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
         {
-            var packed = (byte[])reader.GetValue(0);
-            for (var i = 0; i + 16 <= packed.Length; i += 16)
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                add(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(packed.AsSpan(i)));
+                var length = (int)reader.GetBytes(0, 0, null, 0, 0);
+                if (length > buffer.Length)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                }
+
+                reader.GetBytes(0, 0, buffer, 0, length);
+                for (var i = 0; i + 16 <= length; i += 16)
+                {
+                    add(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(buffer.AsSpan(i)));
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
