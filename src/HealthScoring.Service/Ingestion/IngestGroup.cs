@@ -4,11 +4,11 @@ namespace HealthScoring.Service.Ingestion;
 internal readonly record struct BatchOutcome(int Accepted, int Duplicates);
 
 /// <summary>
-/// The batches committed together in one store transaction (a group commit). The store inserts the
-/// <see cref="CandidateKeys"/> it has not seen, then <see cref="Resolve"/> turns the ones that were new
-/// into the aggregate changes to apply and each batch's outcome. An event counts once: the first time
-/// its key is new, in submission order; any later copy (in the same batch, another batch of the group,
-/// or an earlier commit) is a duplicate.
+/// The batches committed together in one store transaction (a group commit). <see cref="Accept"/> picks the events
+/// whose key the store has not seen (SQLite: its in-memory key set, then the journal keeps them); SQL Server inserts
+/// the <see cref="CandidateKeys"/> it has not seen, then <see cref="Resolve"/> turns the new ones into the aggregate
+/// changes to apply. Either way an event counts once: the first time its key is new, in submission order; any later
+/// copy (in the same batch, another batch of the group, or an earlier commit) is a duplicate.
 /// </summary>
 internal sealed class IngestGroup(IReadOnlyList<IReadOnlyList<UsageEvent>> batches)
 {
