@@ -35,18 +35,21 @@ internal sealed class IngestGroup(IReadOnlyList<IReadOnlyList<UsageEvent>> batch
         return keys;
     }
 
-    /// <summary>The events to count (each key's first copy, when <paramref name="isNew"/>), in order, and each batch's outcome.</summary>
-    public List<UsageEvent> Accept(Func<IdempotencyKey, bool> isNew, out BatchOutcome[] outcomes)
+    /// <summary>
+    /// The events to count, in order, and each batch's outcome: an event counts when <paramref name="claim"/> returns
+    /// true for its key, which it must do at most once per key (the first copy; later copies and keys seen before are
+    /// duplicates).
+    /// </summary>
+    public List<UsageEvent> Accept(Func<IdempotencyKey, bool> claim, out BatchOutcome[] outcomes)
     {
         var accepted = new List<UsageEvent>(EventCount);
-        var claimed = new HashSet<IdempotencyKey>(EventCount);
         outcomes = new BatchOutcome[Batches.Count];
         for (var i = 0; i < Batches.Count; i++)
         {
             var before = accepted.Count;
             foreach (var e in Batches[i])
             {
-                if (isNew(e.Key) && claimed.Add(e.Key))
+                if (claim(e.Key))
                 {
                     accepted.Add(e);
                 }
@@ -61,8 +64,9 @@ internal sealed class IngestGroup(IReadOnlyList<IReadOnlyList<UsageEvent>> batch
     /// <summary>The aggregate changes of the events whose key is in <paramref name="newKeys"/> (see <see cref="Accept"/>).</summary>
     public UsageDelta Resolve(IReadOnlySet<IdempotencyKey> newKeys, out BatchOutcome[] outcomes)
     {
+        var claimed = new HashSet<IdempotencyKey>(newKeys.Count);
         var delta = new UsageDelta();
-        foreach (var e in Accept(newKeys.Contains, out outcomes))
+        foreach (var e in Accept(key => newKeys.Contains(key) && claimed.Add(key), out outcomes))
         {
             delta.Add(e);
         }

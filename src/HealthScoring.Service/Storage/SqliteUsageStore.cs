@@ -94,7 +94,7 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         {
             var keys = _keys!;
             var journal = Journal();
-            List<UsageEvent> accepted;
+            var accepted = new List<UsageEvent>();
             BatchOutcome[] outcomes;
             long batchId;
             try
@@ -103,7 +103,12 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
 
                 // Holding the journal's write lock: first take in the keys any other writer on it committed since.
                 CatchUp(journal, keys);
-                accepted = group.Accept(key => !keys.Contains(key.Value), out outcomes);
+
+                // Each new key goes into the set as it is claimed (a later copy finds it there: a duplicate); if the
+                // group is not committed, the catch below takes them out again. The room is made first, so claiming
+                // cannot fail halfway (and leave keys behind that the catch does not know of).
+                keys.EnsureCapacity(keys.Count + group.EventCount);
+                accepted = group.Accept(key => keys.Add(key.Value), out outcomes);
                 if (accepted.Count == 0)
                 {
                     return outcomes;
@@ -133,25 +138,21 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                     command.ExecuteNonQuery();
                 }
 
-                // Room for the keys before the commit: once it is durable, remembering them must not fail.
-                keys.EnsureCapacity(keys.Count + accepted.Count);
                 transaction.Commit();
             }
             catch
             {
+                // Not committed: its keys are forgotten, so a retry counts them (removing never allocates, cannot fail).
+                foreach (var e in accepted)
+                {
+                    keys.Remove(e.Key.Value);
+                }
+
                 ResetJournal();
                 throw;
             }
 
-            // Only what committed is remembered: a failed group leaves no key behind, so its retry counts. The group is
-            // marked seen after its keys are in: were anything to fail in between, CatchUp would read them again.
-            foreach (var e in accepted)
-            {
-                keys.Add(e.Key.Value);
-            }
-
             _seenThrough = batchId;
-
             Interlocked.Add(ref _unfolded, accepted.Count);
             _progress.Accepted(batchId, accepted);
             return outcomes;

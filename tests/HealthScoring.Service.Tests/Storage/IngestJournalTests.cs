@@ -196,6 +196,28 @@ public sealed class IngestJournalTests
     }
 
     [Test]
+    public async Task AGroupThatFailsToCommit_LeavesNoKeyBehind_SoItsRetryCounts()
+    {
+        var store = _store.NewUsageStore();
+        await WriteAsync(store, Batch("fails", 0, 1)); // the journal exists
+        await using (var journal = Journal())
+        {
+            await journal.ExecuteAsync("CREATE TRIGGER fail_pending BEFORE INSERT ON ingest_pending BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+        }
+
+        Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => WriteAsync(store, Batch("fails", 1, 4)));
+        await using (var journal = Journal())
+        {
+            await journal.ExecuteAsync("DROP TRIGGER fail_pending");
+        }
+
+        var retried = await WriteAsync(store, Batch("fails", 1, 4));
+
+        Assert.That(retried, Is.EqualTo(new[] { new BatchOutcome(4, 0) }), "the failed group's keys were not kept");
+        Assert.That(store.UnfoldedEvents, Is.EqualTo(5));
+    }
+
+    [Test]
     public async Task AccountRead_WaitsForItsOwnPendingEventsOnly()
     {
         var store = _store.NewUsageStore();
