@@ -1,3 +1,4 @@
+using HealthScoring.Service.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace HealthScoring.Bench.Phases;
@@ -25,7 +26,7 @@ internal static class StoreFiles
                    (SELECT COALESCE(SUM(event_count), 0) FROM journal.ingest_pending
                     WHERE batch_id > (SELECT through FROM ingest_folded))
             """;
-        command.Parameters.AddWithValue("@journal", JournalPath(databasePath));
+        command.Parameters.AddWithValue("@journal", SqliteStoreDataSource.JournalPathFor(databasePath));
         using var reader = command.ExecuteReader();
         reader.Read();
         return new StoreCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
@@ -46,16 +47,14 @@ internal static class StoreFiles
             ATTACH DATABASE @journal AS journal;
             SELECT COALESCE(SUM(event_count), 0) FROM journal.ingest_pending WHERE batch_id > (SELECT through FROM ingest_folded);
             """;
-        command.Parameters.AddWithValue("@journal", JournalPath(databasePath));
+        command.Parameters.AddWithValue("@journal", SqliteStoreDataSource.JournalPathFor(databasePath));
         return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>The database file and its ingest journal, plus their WALs if any are left.</summary>
     public static long Bytes(string databasePath) =>
-        new[] { databasePath, databasePath + "-wal", JournalPath(databasePath), JournalPath(databasePath) + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+        new[] { databasePath, databasePath + "-wal", SqliteStoreDataSource.JournalPathFor(databasePath), SqliteStoreDataSource.JournalPathFor(databasePath) + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
-    /// <summary>The ingest journal beside a store file, as the service names it.</summary>
-    public static string JournalPath(string databasePath) => new HealthScoring.Service.Storage.SqliteStoreDataSource($"Data Source={databasePath}", "Full").JournalPath;
 
     public static void DeleteDirectory(string directory)
     {

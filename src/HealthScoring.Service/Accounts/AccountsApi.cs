@@ -145,7 +145,7 @@ internal static class AccountsApi
             return TypedResults.NotFound(NotFoundProblem(accountId));
         }
 
-        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken);
+        await usage.ReadYourWritesAsync(accountId, cancellationToken);
         var account = await accounts.GetAsync(accountId, cancellationToken);
         return account is null
             ? TypedResults.NotFound(NotFoundProblem(accountId))

@@ -97,7 +97,7 @@ internal static class HealthApi
         }
 
         // A past day (or a score not stored yet): computed on demand, as of that day, from every event acknowledged so far.
-        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken);
+        await usage.ReadYourWritesAsync(accountId, cancellationToken);
         var computedAt = now;
         var result = await scorer.ScoreAsOfAsync(accountId, day, cancellationToken);
         if (result is null)
@@ -162,7 +162,7 @@ internal static class HealthApi
         from = Math.Max(from, today - options.HistoryDays);
 
         // Accounts known only from events acknowledged just before exist once those are folded.
-        await usage.WaitFoldedAsync(null, UsageStoreReads.FoldWait, cancellationToken);
+        await usage.ReadYourWritesAsync(null, cancellationToken);
         var count = await health.RequestRescoreAsync(request?.AccountIds, from, cancellationToken);
         return TypedResults.Accepted("/api/v1/rescore", new RescoreResponse(count, UtcDay.ToDate(from)));
     }
@@ -204,7 +204,7 @@ internal static class HealthApi
 
         var value = new HealthOverride(request.Score, request.Band, request.Reason!.Trim(), request.ExpiresAt!.Value.ToUniversalTime(),
             user.Identity?.Name ?? "unknown", now);
-        await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken); // an account first seen in events just acknowledged
+        await usage.ReadYourWritesAsync(accountId, cancellationToken); // an account first seen in events just acknowledged
         if (!await overrides.SetAsync(accountId, value, cancellationToken))
         {
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));

@@ -40,11 +40,11 @@ internal static class UsageStoreReads
     /// account) acknowledged before now are in the aggregates, up to <see cref="FoldWait"/>; after that the caller
     /// reads the aggregates as they are. Costs a lookup under a lock when nothing of the account is pending.
     /// </summary>
-    public static async ValueTask WaitFoldedAsync(this IUsageStore store, string? accountId, TimeSpan max, CancellationToken cancellationToken)
+    public static async ValueTask ReadYourWritesAsync(this IUsageStore store, string? accountId, CancellationToken cancellationToken)
     {
         // The wait ends with the request's own limit, so no waiter outlives it even while folds are stalled.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(max);
+        limit.CancelAfter(FoldWait);
         try
         {
             await store.WaitFoldedAsync(accountId, limit.Token);

@@ -32,12 +32,13 @@ internal static class RiskApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = ["must be 'active' or 'all'"] });
         }
 
-        if (AccountsApi.IsValidId(accountId))
+        if (!AccountsApi.IsValidId(accountId))
         {
-            await usage.WaitFoldedAsync(accountId, UsageStoreReads.FoldWait, cancellationToken); // it may exist from events just acknowledged
+            return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));
         }
 
-        if (!AccountsApi.IsValidId(accountId) || await accounts.GetAsync(accountId, cancellationToken) is null)
+        await usage.ReadYourWritesAsync(accountId, cancellationToken); // it may exist from events just acknowledged
+        if (await accounts.GetAsync(accountId, cancellationToken) is null)
         {
             return TypedResults.NotFound(AccountsApi.NotFoundProblem(accountId));
         }

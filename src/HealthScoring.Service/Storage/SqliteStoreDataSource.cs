@@ -35,8 +35,7 @@ internal sealed class SqliteStoreDataSource : DbDataSource
         };
         _pragmas = $"PRAGMA synchronous={sync}; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA cache_size=-{cacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA mmap_size={(long)Math.Clamp(mmapMiB, 0, 2047) * 1024 * 1024};";
         FilePath = builder.DataSource;
-        var file = Path.GetFileName(FilePath);
-        JournalPath = Path.Combine(Path.GetDirectoryName(FilePath) ?? "", Path.GetFileNameWithoutExtension(file) + ".ingest" + Path.GetExtension(file));
+        JournalPath = JournalPathFor(FilePath);
         builder.DataSource = JournalPath;
         _journalConnectionString = builder.ToString();
     }
@@ -49,6 +48,10 @@ internal sealed class SqliteStoreDataSource : DbDataSource
     /// lock of its own, so acknowledgements never wait for a fold or a scoring save.
     /// </summary>
     public string JournalPath { get; }
+
+    /// <summary>The ingest journal's file beside a store file: <c>x.ingest.db</c> for <c>x.db</c>.</summary>
+    public static string JournalPathFor(string storePath) =>
+        Path.Combine(Path.GetDirectoryName(storePath) ?? "", Path.GetFileNameWithoutExtension(storePath) + ".ingest" + Path.GetExtension(storePath));
 
     /// <summary>A connection to the ingest journal, with the store's pragmas.</summary>
     public SqliteConnection OpenJournalConnection()

@@ -1,3 +1,4 @@
+using Dapper;
 using HealthScoring.Service.Ingestion;
 using Microsoft.Data.Sqlite;
 
@@ -120,23 +121,11 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                     System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(packed.AsSpan(i * 16), accepted[i].Key.Value);
                 }
 
-                using (var command = journal.CreateCommand())
-                {
-                    command.CommandText = "INSERT INTO ingest_keys (received_day, keys) VALUES (@day, @keys) RETURNING batch_id";
-                    command.Parameters.AddWithValue("@day", receivedDay);
-                    command.Parameters.AddWithValue("@keys", packed);
-                    batchId = (long)command.ExecuteScalar()!;
-                }
-
-                using (var command = journal.CreateCommand())
-                {
-                    command.CommandText = "INSERT INTO ingest_pending (batch_id, received_at, event_count, events) VALUES (@id, @at, @count, @events)";
-                    command.Parameters.AddWithValue("@id", batchId);
-                    command.Parameters.AddWithValue("@at", receivedAtMs);
-                    command.Parameters.AddWithValue("@count", accepted.Count);
-                    command.Parameters.AddWithValue("@events", JournalCodec.Encode(accepted));
-                    command.ExecuteNonQuery();
-                }
+                batchId = journal.ExecuteScalar<long>(
+                    "INSERT INTO ingest_keys (received_day, keys) VALUES (@receivedDay, @packed) RETURNING batch_id", new { receivedDay, packed });
+                journal.Execute(
+                    "INSERT INTO ingest_pending (batch_id, received_at, event_count, events) VALUES (@batchId, @receivedAtMs, @count, @events)",
+                    new { batchId, receivedAtMs, count = accepted.Count, events = JournalCodec.Encode(accepted) });
 
                 transaction.Commit();
             }
@@ -236,10 +225,7 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                     }
 
                     Upsert(store, daily, users, accounts, rows.Max(r => r.ReceivedAt));
-                    using var advance = store.CreateCommand();
-                    advance.CommandText = "UPDATE ingest_folded SET through = @through WHERE id = 1";
-                    advance.Parameters.AddWithValue("@through", through);
-                    advance.ExecuteNonQuery();
+                    store.Execute("UPDATE ingest_folded SET through = @through WHERE id = 1", new { through });
                     transaction.Commit();
                 }
                 catch
@@ -277,14 +263,11 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         {
             var journal = Journal();
             using var transaction = journal.BeginTransaction(deferred: false);
-            using var command = journal.CreateCommand();
-            command.CommandText = """
+            journal.Execute("""
                 INSERT INTO ingest_quarantine (batch_id, received_at, event_count, events)
-                  SELECT batch_id, received_at, event_count, events FROM ingest_pending WHERE batch_id = @id;
-                DELETE FROM ingest_pending WHERE batch_id = @id;
-                """;
-            command.Parameters.AddWithValue("@id", batchId);
-            command.ExecuteNonQuery();
+                  SELECT batch_id, received_at, event_count, events FROM ingest_pending WHERE batch_id = @batchId;
+                DELETE FROM ingest_pending WHERE batch_id = @batchId;
+                """, new { batchId });
             transaction.Commit();
         }
         catch
@@ -315,14 +298,10 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         await _acking.WaitAsync(cancellationToken);
         try
         {
-            var journal = Journal();
-            using var command = journal.CreateCommand();
-            command.CommandText = """
+            Interlocked.Exchange(ref _unfolded, Journal().ExecuteScalar<long>("""
                 DELETE FROM ingest_pending WHERE batch_id <= @through;
                 SELECT COALESCE(SUM(event_count), 0) FROM ingest_pending WHERE batch_id > @through;
-                """;
-            command.Parameters.AddWithValue("@through", _foldedThrough);
-            Interlocked.Exchange(ref _unfolded, (long)command.ExecuteScalar()!);
+                """, new { through = _foldedThrough }));
         }
         catch (SqliteException)
         {
@@ -376,16 +355,9 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         await _acking.WaitAsync(cancellationToken);
         try
         {
-            var journal = Journal();
             try
             {
-                using var transaction = journal.BeginTransaction(deferred: false);
-                ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE received_day < @p", receivedBeforeDay, expired.Add);
-                using var command = journal.CreateCommand();
-                command.CommandText = "DELETE FROM ingest_keys WHERE received_day < @day";
-                command.Parameters.AddWithValue("@day", receivedBeforeDay);
-                command.ExecuteNonQuery();
-                transaction.Commit();
+                DeleteExpired(Journal(), "ingest_keys", "keys", receivedBeforeDay, expired);
             }
             catch
             {
@@ -404,14 +376,8 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         // scoring save, so the acknowledgements are not kept waiting for it.
         var legacy = new List<UInt128>();
         using (var store = (SqliteConnection)db.OpenConnection())
-        using (var transaction = store.BeginTransaction(deferred: false))
         {
-            ReadKeys(store, "SELECT idem_key FROM event_keys WHERE received_day < @p", receivedBeforeDay, legacy.Add);
-            using var command = store.CreateCommand();
-            command.CommandText = "DELETE FROM event_keys WHERE received_day < @day";
-            command.Parameters.AddWithValue("@day", receivedBeforeDay);
-            command.ExecuteNonQuery();
-            transaction.Commit();
+            DeleteExpired(store, "event_keys", "idem_key", receivedBeforeDay, legacy);
         }
 
         if (legacy.Count > 0)
@@ -428,6 +394,15 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         }
 
         return expired.Count + legacy.Count;
+    }
+
+    /// <summary>Deletes the key rows received before the day, in one transaction, collecting their keys.</summary>
+    private static void DeleteExpired(SqliteConnection connection, string table, string keyColumn, int receivedBeforeDay, List<UInt128> expired)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        ReadKeys(connection, $"SELECT {keyColumn} FROM {table} WHERE received_day < @p", receivedBeforeDay, expired.Add);
+        connection.Execute($"DELETE FROM {table} WHERE received_day < @receivedBeforeDay", new { receivedBeforeDay });
+        transaction.Commit();
     }
 
     private void Forget(List<UInt128> expired)
@@ -468,7 +443,8 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                 using (var store = (SqliteConnection)db.OpenConnection())
                 {
                     watermark = Watermark(store);
-                    keys.EnsureCapacity(Count(store, "SELECT COUNT(*) FROM event_keys") + Count(journal, "SELECT COALESCE(SUM(length(keys)), 0) / 16 FROM ingest_keys"));
+                    keys.EnsureCapacity(checked((int)(store.ExecuteScalar<long>("SELECT COUNT(*) FROM event_keys")
+                        + journal.ExecuteScalar<long>("SELECT COALESCE(SUM(length(keys)), 0) / 16 FROM ingest_keys"))));
                     ReadKeys(store, "SELECT idem_key FROM event_keys", null, k => keys.Add(k));
                 }
 
@@ -483,19 +459,13 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
                 }
 
                 ReadKeys(journal, "SELECT keys FROM ingest_keys WHERE batch_id <= @p", _seenThrough, k => keys.Add(k));
-                using var command = journal.CreateCommand();
-                command.CommandText = """
-                    DELETE FROM ingest_pending WHERE batch_id <= @through;
+                var (pending, lastPending) = journal.QuerySingle<(long, long)>("""
+                    DELETE FROM ingest_pending WHERE batch_id <= @watermark;
                     SELECT COALESCE(SUM(event_count), 0), COALESCE(MAX(batch_id), 0) FROM ingest_pending;
-                    """;
-                command.Parameters.AddWithValue("@through", watermark);
-                using (var reader = command.ExecuteReader())
-                {
-                    reader.Read();
-                    _foldedThrough = watermark;
-                    Interlocked.Exchange(ref _unfolded, reader.GetInt64(0));
-                    _progress.PendingFromBefore(reader.GetInt64(1));
-                }
+                    """, new { watermark });
+                _foldedThrough = watermark;
+                Interlocked.Exchange(ref _unfolded, pending);
+                _progress.PendingFromBefore(lastPending);
 
                 Volatile.Write(ref _keys, keys); // published last: the other entry points check it without the lock
             }
@@ -527,26 +497,10 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
     }
 
     /// <summary>The highest group id ever given out (AUTOINCREMENT: ids are never reused, even after a purge).</summary>
-    private static long Sequence(SqliteConnection journal)
-    {
-        using var command = journal.CreateCommand();
-        command.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_keys'), 0)";
-        return (long)command.ExecuteScalar()!;
-    }
+    private static long Sequence(SqliteConnection journal) =>
+        journal.ExecuteScalar<long>("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_keys'), 0)");
 
-    private static int Count(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return checked((int)(long)command.ExecuteScalar()!);
-    }
-
-    private static long Watermark(SqliteConnection store)
-    {
-        using var command = store.CreateCommand();
-        command.CommandText = "SELECT through FROM ingest_folded WHERE id = 1";
-        return (long)command.ExecuteScalar()!;
-    }
+    private static long Watermark(SqliteConnection store) => store.ExecuteScalar<long>("SELECT through FROM ingest_folded WHERE id = 1");
 
     private static void ReadKeys(SqliteConnection connection, string sql, long? parameter, Action<UInt128> add)
     {
@@ -611,9 +565,7 @@ internal sealed partial class SqliteUsageStore(SqliteStoreDataSource db, ILogger
         if (_journal is null)
         {
             var journal = db.OpenJournalConnection();
-            using var command = journal.CreateCommand();
-            command.CommandText = JournalSchema;
-            command.ExecuteNonQuery();
+            journal.Execute(JournalSchema);
             _journal = journal;
         }
 

@@ -33,7 +33,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public string DatabasePath => Path.Combine(DataDirectory, "healthscoring.db");
 
     /// <summary>The ingest journal beside the store (acknowledged events not yet folded, idempotency keys).</summary>
-    public string JournalPath => Path.Combine(DataDirectory, "healthscoring.ingest.db");
+    public string JournalPath => HealthScoring.Service.Storage.SqliteStoreDataSource.JournalPathFor(DatabasePath);
 
     public string Output
     {

@@ -85,9 +85,7 @@ public sealed class IngestJournalTests
     [Test]
     public async Task PendingAtRestart_IsFoldedOnce_AndItsKeysStillCatchResends()
     {
-        var first = (SqliteUsageStore)_store.NewUsageStore();
-        await WriteAsync(first, Batch("a1", 0, 4));
-        first.Dispose(); // the process is gone before any fold
+        await EarlierProcessAsync(fold: false, Batch("a1", 0, 4)); // the process is gone before any fold
 
         var second = _store.NewUsageStore();
         var resent = await WriteAsync(second, Batch("a1", 0, 4), Batch("a1", 4, 1));
@@ -155,10 +153,7 @@ public sealed class IngestJournalTests
     [Test]
     public async Task AJournalThatDoesNotBelongWithTheStore_IsRefusedLoudly()
     {
-        var first = (SqliteUsageStore)_store.NewUsageStore();
-        await WriteAsync(first, Batch("pair", 0, 2));
-        await first.FoldAsync(int.MaxValue, CancellationToken.None);
-        first.Dispose();
+        await EarlierProcessAsync(fold: true, Batch("pair", 0, 2));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var journalPath = ((SqliteStoreDataSource)_store.Db).JournalPath;
         foreach (var file in new[] { journalPath, journalPath + "-wal", journalPath + "-shm" }.Where(File.Exists))
@@ -236,9 +231,7 @@ public sealed class IngestJournalTests
     [Test]
     public async Task AccountRead_AfterARestart_WaitsForWhatWasPendingBefore()
     {
-        var first = (SqliteUsageStore)_store.NewUsageStore();
-        await WriteAsync(first, Batch("before", 0, 2));
-        first.Dispose();
+        await EarlierProcessAsync(fold: false, Batch("before", 0, 2));
 
         var second = _store.NewUsageStore();
         var waiting = second.WaitFoldedAsync("any-account", CancellationToken.None);
@@ -272,6 +265,17 @@ public sealed class IngestJournalTests
         finally
         {
             await writer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Writes the batches through the store of an earlier process, which stops before folding them, or after.</summary>
+    private async Task EarlierProcessAsync(bool fold, params IReadOnlyList<UsageEvent>[] batches)
+    {
+        using var earlier = (SqliteUsageStore)_store.NewUsageStore();
+        await WriteAsync(earlier, batches);
+        if (fold)
+        {
+            await earlier.FoldAsync(int.MaxValue, CancellationToken.None);
         }
     }
 
